@@ -1,0 +1,55 @@
+"""Which layer classes a DL4J importer version can build: data, one table per version.
+
+Source: shared/spec/dl4j-known-layers.md (KerasLayerUtils.getKerasLayerFromConfig and the
+Keras1/Keras2 LayerConfiguration classes). A later importer version is one more Profile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Same string in Keras 1 and Keras 2 configurations, M2.1 (master adds `Attention`).
+_COMMON_M21 = frozenset(
+    """
+    Activation LeakyReLU Masking ThresholdedReLU PReLU Dropout SpatialDropout1D SpatialDropout2D
+    SpatialDropout3D AlphaDropout GaussianDropout GaussianNoise Dense TimeDistributedDense
+    Bidirectional LSTM SimpleRNN Conv3DTranspose AtrousConvolution2D AtrousConvolution1D
+    DepthwiseConv2D MaxPooling3D AveragePooling3D MaxPooling2D AveragePooling2D MaxPooling1D
+    AveragePooling1D GlobalAveragePooling1D GlobalAveragePooling2D GlobalAveragePooling3D
+    GlobalMaxPooling1D GlobalMaxPooling2D GlobalMaxPooling3D BatchNormalization Embedding
+    InputLayer RepeatVector Permute Merge Add Subtract subtract Average average Multiply multiply
+    Maximum maximum Concatenate concatenate Flatten Reshape ZeroPadding1D ZeroPadding2D
+    ZeroPadding3D UpSampling1D UpSampling2D UpSampling3D Cropping3D Cropping2D Cropping1D
+    ReLU ELU Softmax LocallyConnected1D
+    """.split()
+)
+_KERAS1_ONLY = frozenset(
+    "Convolution1D Convolution2D Convolution3D Deconvolution2D SeparableConvolution2D".split()
+)
+_KERAS2_ONLY = frozenset("Conv1D Conv2D Conv3D Conv2DTranspose SeparableConv2D".split())
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    known_layers: dict[int, frozenset[str]]  # Keras major version -> class names it builds
+    bidirectional_inner: frozenset[str]
+    bidirectional_merge_modes: frozenset[str]
+    model_classes: frozenset[str]  # a model used as a layer: never recursed into
+    readable_majors: frozenset[int]
+
+
+DL4J_M21 = Profile(
+    name="dl4j-1.0.0-M2.1",
+    known_layers={
+        1: _COMMON_M21 | _KERAS1_ONLY,
+        # TensorFlowOpLayer builds a KerasTFOpLayer in M2.1 (master throws instead).
+        2: _COMMON_M21 | _KERAS2_ONLY | {"TensorFlowOpLayer"},
+    },
+    bidirectional_inner=frozenset({"LSTM", "SimpleRNN"}),
+    bidirectional_merge_modes=frozenset({"sum", "concat", "mul", "ave"}),
+    model_classes=frozenset({"Sequential", "Functional", "Model"}),
+    readable_majors=frozenset({1, 2}),
+)
+
+DEFAULT = DL4J_M21

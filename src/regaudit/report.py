@@ -1,0 +1,113 @@
+"""The report: plain data that every renderer reads. Its dict form is schema `regaudit/1`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SCHEMA = "regaudit/1"
+OUTCOMES = ("applied", "altered", "dropped", "warned", "error", "noop")
+MODES = ("strict", "lenient")  # enforceTrainingConfig = true / false
+
+
+@dataclass
+class Penalty:
+    """The regularizer's penalty at the stored weights (sums over the matched tensors)."""
+
+    tensors: list[str]
+    count: int
+    sum_abs: float
+    sum_sq: float
+    keras: float  # l1·Σ|w| + l2·Σw²
+    dl4j_strict: float  # DL4J score as imported with enforceTrainingConfig=true (0 when lost)
+    dl4j_lenient: float
+    note: str | None = None
+
+
+@dataclass
+class Finding:
+    layer: str
+    layer_path: list[str]
+    layer_class: str
+    wrapper: str | None  # "TimeDistributed" / "Bidirectional" (forward|backward) / None
+    target: str  # kernel, bias, activity, recurrent, depthwise, pointwise, embeddings, ...
+    field: str  # the config key as written: kernel_regularizer, W_regularizer, ...
+    form: str  # K1, L1L2, L1/L2, NEW, FN, CUSTOM
+    regularizer: dict[str, Any]  # class, l1, l2, factor, display, config (raw JSON)
+    dl4j_equivalent: str  # what DL4J's documentation says it maps to
+    outcome: str  # enforceTrainingConfig=true
+    outcome_lenient: str  # enforceTrainingConfig=false
+    codes: list[str]
+    codes_lenient: list[str]
+    message: str
+    message_lenient: str
+    recommended: str  # the DL4J setting that reproduces Keras, or "no DL4J equivalent"
+    penalty: Penalty | None = None
+    penalty_note: str | None = None  # why no penalty (no weights in file, tensor not found...)
+
+
+@dataclass
+class Training:
+    optimizer: str | None
+    weight_decay: float | None
+    weight_decay_display: str | None
+    outcome: str
+    outcome_lenient: str
+    codes: list[str]
+    message: str
+    recommended: str
+
+
+@dataclass
+class Blocker:
+    layer: str | None  # None for file-level reasons
+    code: str
+    message: str
+    modes: list[str]  # which modes it blocks: ["strict", "lenient"] or one of them
+
+
+@dataclass
+class Note:
+    code: str
+    message: str
+
+
+@dataclass
+class Report:
+    source: dict[str, Any]  # file, format, keras_version, backend, size
+    importer: str
+    findings: list[Finding] = field(default_factory=list)
+    training: Training | None = None
+    blocking: list[Blocker] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    verdict_known: bool = True  # False for weights-only files: nothing to judge
+
+    def verdict(self) -> dict[str, Any]:
+        if not self.verdict_known:
+            return {"importable_strict": None, "importable_lenient": None, "blocking": []}
+        return {
+            "importable_strict": not any("strict" in b.modes for b in self.blocking),
+            "importable_lenient": not any("lenient" in b.modes for b in self.blocking),
+            "blocking": [asdict(b) for b in self.blocking],
+        }
+
+    def summary(self) -> dict[str, Any]:
+        strict = {o: 0 for o in OUTCOMES}
+        lenient = {o: 0 for o in OUTCOMES}
+        for f in self.findings:
+            strict[f.outcome] += 1
+            lenient[f.outcome_lenient] += 1
+        return {"findings": len(self.findings), "strict": strict, "lenient": lenient}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON report (schema regaudit/1): a stable public interface."""
+        return {
+            "schema": SCHEMA,
+            "importer": self.importer,
+            "source": dict(self.source),
+            "findings": [asdict(f) for f in self.findings],
+            "training": asdict(self.training) if self.training else None,
+            "verdict": self.verdict(),
+            "notes": [asdict(n) for n in self.notes],
+            "summary": self.summary(),
+        }
