@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from manifest import manifest_rows, report_rows
+
 from regaudit.audit import audit_path
 from regaudit.report import OUTCOMES
 

@@ -89,7 +89,8 @@ class Rule:
     strict: str  # effect with enforceTrainingConfig=true
     lenient: str  # effect with enforceTrainingConfig=false
     code: str
-    message: str  # {field}, {cls}, {key}, {target} are filled in
+    message: str  # strict mode; {field}, {cls}, {key}, {target} are filled in
+    lenient_message: str | None = None  # when the lenient import says something else
 
 
 RULES: tuple[Rule, ...] = (
@@ -98,11 +99,13 @@ RULES: tuple[Rule, ...] = (
          "{field} is a bare function name; the importer casts it to a map and fails "
          "(ClassCastException)"),
     Rule("kernel", "unknown_keys_readable", "error", "warn_read", "UNKNOWN_FIELD",
-         "'Unknown regularization field {key}' (lenient: 'Ignoring unknown regularization "
-         "field {key}', then the L1L2 value is imported)"),
+         "the import fails: 'Unknown regularization field {key}'",
+         "warning 'Ignoring unknown regularization field {key}', then the L1L2 value is "
+         "imported into the DL4J layer's l1/l2"),
     Rule("kernel", "unknown_keys", "error", "warn_lost", "UNKNOWN_FIELD",
-         "'Unknown regularization field {key}' (lenient: logged as ignored, then class {cls} "
-         "is read as 0)"),
+         "the import fails: 'Unknown regularization field {key}'",
+         "warning 'Ignoring unknown regularization field {key}', then class {cls} is read as "
+         "0.0: the regularizer is lost"),
     Rule("kernel", "readable", "read", "read", "IMPORTED",
          "imported into the DL4J layer's l1/l2"),
     Rule("kernel", "any", "lost", "lost", "NOT_L1L2",
@@ -115,8 +118,9 @@ RULES: tuple[Rule, ...] = (
          "'L1/L2 regularization for bias parameter not supported': a Keras 1 b_regularizer "
          "always fails the import"),
     Rule("bias", "unknown_keys", "error", "warn_lost", "UNKNOWN_FIELD",
-         "'Unknown regularization field {key}' (lenient: logged as ignored; the bias "
-         "regularizer is still never applied)"),
+         "the import fails: 'Unknown regularization field {key}'",
+         "warning 'Ignoring unknown regularization field {key}'; bias regularizers are never "
+         "imported, so it is lost"),
     Rule("bias", "any", "lost", "lost", "BIAS_NOT_IMPORTED",
          "bias regularizers are never imported: no DL4J layer gets l1Bias/l2Bias"),
     # depthwise_regularizer on DepthwiseConv2D / SeparableConv2D (no unknown-field check)
@@ -129,8 +133,10 @@ RULES: tuple[Rule, ...] = (
          "only L1L2 is read; class {cls} becomes 0.0 with no log line"),
     # gamma/beta on BatchNormalization
     Rule("batchnorm", "any", "error", "warn_lost", "BATCHNORM_REGULARIZER",
-         "'Regularization for BatchNormalization {target} parameter not supported' "
-         "(lenient: a warning, and the regularizer is dropped)"),
+         "the import fails: 'Regularization for BatchNormalization {target} parameter not "
+         "supported'",
+         "warning 'Regularization for BatchNormalization {target} parameter not supported'; "
+         "the regularizer is lost"),
     # every other field
     Rule("never", "any", "lost", "lost", "NEVER_READ", "{field} is never read by the importer"),
 )
@@ -217,9 +223,10 @@ def decide(site: Site, blocker: tuple[str, str] | None) -> tuple[Decision, Decis
     message = _fill(rule.message, site)
     if rule.code == "NEVER_READ" and site.target in NEVER_READ_WHY:
         message += f": {NEVER_READ_WHY[site.target]}"
+    lenient = _fill(rule.lenient_message, site) if rule.lenient_message else message
     return (
         finish(rule.strict, rule.code, message, site),
-        finish(rule.lenient, rule.code, message, site),
+        finish(rule.lenient, rule.code, lenient, site),
     )
 
 
