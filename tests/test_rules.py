@@ -282,3 +282,11 @@ def test_recommended_settings_double_l2() -> None:
 ])
 def test_float32_shortest_display(raw: float, shown: str) -> None:
     assert shortest(raw) == shown
+
+
+def test_explicit_backward_layer_is_never_read_in_keras2() -> None:
+    fwd = layer("LSTM", "fwd", kernel_regularizer=L1L2_L1)
+    bwd = layer("LSTM", "bwd", kernel_regularizer=L1L2_L2)
+    report = audit([layer("Bidirectional", "bi", merge_mode="sum", layer=fwd, backward_layer=bwd)])
+    got = {f.layer: (f.outcome, f.codes[0]) for f in report.findings}
+    assert got == {"fwd": ("altered", "IMPORTED"), "bwd": ("dropped", "BACKWARD_LAYER_IGNORED")}

@@ -27,11 +27,14 @@ IMPORTER_NOTE = (
 # Readers: "kernel" (getWeightRegularizerFromConfig + unknown-field check), "bias" (K1 check +
 # unknown-field check, value never used), "depthwise" (L1L2-only read, no unknown-field check),
 # "batchnorm" (gamma/beta check), "never" (not looked at).
+BACKWARD = "Bidirectional (backward)"  # an explicit backward_layer: never read (§7)
 DEPTHWISE_READERS = frozenset({"DepthwiseConv2D", "SeparableConv2D", "SeparableConvolution2D"})
 
 
 def reader_for(site: Site) -> str:
     target, cls = site.target, site.layer_class
+    if site.wrapper == BACKWARD:
+        return "backward"
     if target == "kernel":
         # Keras 1 Embedding keeps its embeddings under W_regularizer: read as the kernel.
         return "kernel"
@@ -137,6 +140,10 @@ RULES: tuple[Rule, ...] = (
          "supported'",
          "warning 'Regularization for BatchNormalization {target} parameter not supported'; "
          "the regularizer is lost"),
+    # a Bidirectional's explicit backward_layer
+    Rule("backward", "any", "lost", "lost", "BACKWARD_LAYER_IGNORED",
+         "Bidirectional's backward_layer is never read: DL4J rebuilds both directions from "
+         "`layer`, whose regularizers then apply to the backward direction instead"),
     # every other field
     Rule("never", "any", "lost", "lost", "NEVER_READ", "{field} is never read by the importer"),
 )
