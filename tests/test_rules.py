@@ -290,3 +290,12 @@ def test_explicit_backward_layer_is_never_read_in_keras2() -> None:
     report = audit([layer("Bidirectional", "bi", merge_mode="sum", layer=fwd, backward_layer=bwd)])
     got = {f.layer: (f.outcome, f.codes[0]) for f in report.findings}
     assert got == {"fwd": ("altered", "IMPORTED"), "bwd": ("dropped", "BACKWARD_LAYER_IGNORED")}
+
+
+def test_rules_doc_is_current() -> None:
+    from pathlib import Path
+
+    from regaudit.rulesdoc import markdown
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "import-rules.md"
+    assert doc.read_text() == markdown(), "run: python -m regaudit.rulesdoc > docs/import-rules.md"
