@@ -234,7 +234,7 @@ def _training(source: ModelSource, major: int | None, file_blocked: bool) -> Tra
     recommended = (f".weightDecay({shortest(wd)}, true) + .weightDecayBias({shortest(wd)}, true)"
                    if has_wd else "nothing to set")
     wd_text = f"weight_decay={shortest(wd)}" if has_wd else "no weight decay"
-    if file_blocked:
+    if file_blocked and name is not None:
         outcome = lenient = "error"
         codes = ["FILE_NOT_IMPORTABLE"]
         message = f"{wd_text}; the file itself does not import"

@@ -20,7 +20,7 @@ def sniff(f: BinaryIO) -> str:
         return HDF5
     if head.startswith(ZIP_MAGIC):
         return ZIP
-    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b""):
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[", b""):
         return JSON
     for offset in HDF5_OFFSETS[1:]:
         f.seek(offset)

@@ -1,0 +1,249 @@
+"""The command line: audit Keras model files in batch, for people and for CI.
+
+Exit status: 0 nothing matched --fail-on, 1 something did, 2 an input could not be read
+(2 wins). A bad file costs one line on stderr, never a traceback, and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import re
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from regaudit.errors import NotAKerasModel, RegauditError
+from regaudit.render import FORMATS, render, render_many
+from regaudit.report import MODES, OUTCOMES
+
+# What a directory is searched for (case-insensitive; .weights.h5 ends in .h5).
+MODEL_SUFFIXES = (".h5", ".hdf5", ".keras", ".json")
+BLOCKED = "blocked"
+EXIT_OK, EXIT_FAIL_ON, EXIT_BAD_INPUT = 0, 1, 2
+
+_GLOB_CHARS = re.compile(r"[*?\[]")
+# One line per problem: no newline or terminal control sequence from a path or message.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+@dataclass
+class Input:
+    path: str
+    from_directory: bool = False  # found by searching a directory, not named by the user
+
+
+@dataclass
+class Run:
+    reports: list[dict[str, Any]] = field(default_factory=list)
+    bad_input: bool = False
+    failed: bool = False
+
+
+def one_line(value: object) -> str:
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value)).strip()
+
+
+def complain(path: str, message: str) -> None:
+    print(f"regaudit: {one_line(path)}: {one_line(message)}", file=sys.stderr, flush=True)
+
+
+def _walk(directory: str) -> list[str]:
+    """Every model-like file under `directory`, sorted so a batch is deterministic."""
+    found = []
+    for root, dirs, files in os.walk(directory):
+        dirs.sort()
+        for name in files:
+            if name.lower().endswith(MODEL_SUFFIXES):
+                found.append(os.path.join(root, name))
+    return sorted(found)
+
+
+def expand(paths: Sequence[str], run: Run) -> Iterator[Input]:
+    """Files as given, directories searched recursively, globs expanded here (quoted globs work)."""
+    seen: set[str] = set()
+
+    def unique(candidates: list[Input]) -> Iterator[Input]:
+        for item in candidates:
+            key = os.path.normpath(item.path)
+            if key not in seen:
+                seen.add(key)
+                yield item
+
+    for arg in paths:
+        if os.path.isfile(arg):
+            yield from unique([Input(arg)])
+        elif os.path.isdir(arg):
+            files = _walk(arg)
+            if not files:
+                run.bad_input = True
+                complain(arg, "no model files (*.h5, *.hdf5, *.keras, *.json) in this directory")
+            yield from unique([Input(p, from_directory=True) for p in files])
+        elif _GLOB_CHARS.search(arg):
+            matches = sorted(glob.glob(arg, recursive=True))
+            items: list[Input] = []
+            for m in matches:
+                if os.path.isdir(m):
+                    items += [Input(p, from_directory=True) for p in _walk(m)]
+                elif os.path.isfile(m):
+                    items.append(Input(m))
+            if not items:
+                run.bad_input = True
+                complain(arg, "no files match this pattern")
+            yield from unique(items)
+        elif os.path.exists(arg):
+            run.bad_input = True
+            complain(arg, "not a regular file or directory")
+        else:
+            run.bad_input = True
+            complain(arg, "no such file or directory")
+
+
+def _audit(path: str) -> dict[str, Any]:
+    # Imported here so that `--help` works, and a broken install fails per file, not at start.
+    from regaudit.audit import audit_path
+
+    # The base name, as the web page knows it: CLI and page JSON are byte-identical.
+    return audit_path(path, display_name=os.path.basename(path)).to_dict()
+
+
+def audit_one(item: Input, fmt: str, run: Run) -> dict[str, Any] | None:
+    """The report's dict, or None after one line on stderr."""
+    try:
+        report = _audit(item.path)
+        render(report, fmt)  # a renderer failure is this file's problem, not the batch's
+        return report
+    except RegauditError as e:
+        if (
+            item.from_directory
+            and item.path.lower().endswith(".json")
+            and isinstance(e, NotAKerasModel)
+        ):
+            # A directory holds other JSON too (manifests, settings): skipping is not an error.
+            complain(item.path, f"skipped: {e}")
+            return None
+        run.bad_input = True
+        complain(item.path, str(e) or type(e).__name__)
+    except OSError as e:
+        run.bad_input = True
+        complain(item.path, f"cannot read the file: {e.strerror or e}")
+    except Exception as e:  # noqa: BLE001 - one bad file must not stop a batch of 150
+        run.bad_input = True
+        complain(item.path, f"internal error: {type(e).__name__}: {e}")
+    return None
+
+
+def parse_fail_on(value: str) -> frozenset[str]:
+    names = frozenset(v.strip() for v in value.split(",") if v.strip())
+    unknown = sorted(names - set(OUTCOMES) - {BLOCKED})
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown outcome(s) {', '.join(unknown)}; choose from {', '.join(OUTCOMES)}, {BLOCKED}"
+        )
+    return names
+
+
+def matches_fail_on(report: dict[str, Any], fail_on: frozenset[str], mode: str) -> list[str]:
+    """What in this report matches --fail-on, as short phrases; empty when nothing does."""
+    key = "outcome" if mode == "strict" else "outcome_lenient"
+    counts: dict[str, int] = {}
+    for finding in report.get("findings") or []:
+        outcome = finding.get(key)
+        if outcome in fail_on:
+            counts[outcome] = counts.get(outcome, 0) + 1
+    hits = [f"{n} {name} finding{'' if n == 1 else 's'}" for name, n in counts.items()]
+    training = report.get("training")
+    # Optimizer weight decay is judged with the same vocabulary (spec §5), so it counts too.
+    if isinstance(training, dict) and training.get(key) in fail_on:
+        hits.append(f"optimizer weight decay {training.get(key)}")
+    verdict = report.get("verdict") or {}
+    if BLOCKED in fail_on and verdict.get(f"importable_{mode}") is False:
+        hits.append(f"not importable ({mode})")
+    return hits
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="regaudit",
+        description="Audit the regularizers of Keras model files against what "
+        "Deeplearning4j's Keras import really does with them.",
+        epilog="Exit status: 0 nothing matched --fail-on, 1 something did, "
+        "2 an input could not be read.",
+    )
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="model files, directories (searched for *.h5 *.hdf5 *.keras *.json) or globs",
+    )
+    parser.add_argument("--format", choices=tuple(FORMATS), default="text", help="output format")
+    parser.add_argument("--output", metavar="PATH", help="write the report here, not to stdout")
+    parser.add_argument(
+        "--fail-on",
+        type=parse_fail_on,
+        default=frozenset(),
+        metavar="OUTCOMES",
+        help=f"comma list of outcomes ({', '.join(OUTCOMES)}) or '{BLOCKED}' (the file does "
+        "not import): exit 1 when any finding or the optimizer's weight decay has one",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=MODES,
+        default="strict",
+        help="which outcome --fail-on compares: strict (enforceTrainingConfig=true, the "
+        "default) or lenient (false)",
+    )
+    return parser
+
+
+def write_output(data: str, output: str | None) -> None:
+    """UTF-8 bytes as rendered, no newline translation, so every platform gets the same file."""
+    raw = data.encode("utf-8")
+    if output is None:
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is None:  # stdout replaced by a text-only stream (embedding, some tests)
+            sys.stdout.write(data)
+            sys.stdout.flush()
+            return
+        buffer.write(raw)
+        buffer.flush()
+        return
+    with open(output, "wb") as f:
+        f.write(raw)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("regaudit: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    args = build_parser().parse_args(argv)
+    run = Run()
+    for item in expand(args.paths, run):
+        report = audit_one(item, args.format, run)
+        if report is None:
+            continue
+        run.reports.append(report)
+        hits = matches_fail_on(report, args.fail_on, args.mode)
+        if hits:
+            run.failed = True
+            complain(item.path, "--fail-on matched: " + ", ".join(hits))
+
+    try:
+        write_output(render_many(run.reports, args.format), args.output)
+    except BrokenPipeError:
+        # The reader went away (`regaudit ... | head`): not an error of ours; stay quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BAD_INPUT if run.bad_input else EXIT_FAIL_ON if run.failed else EXIT_OK
+    except OSError as e:
+        complain(args.output or "<stdout>", f"cannot write the output: {e.strerror or e}")
+        return EXIT_BAD_INPUT
+    if run.bad_input:
+        return EXIT_BAD_INPUT
+    return EXIT_FAIL_ON if run.failed else EXIT_OK

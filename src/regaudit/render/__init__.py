@@ -1,0 +1,65 @@
+"""Renderers: one report (its dict form, schema regaudit/1) in, text out.
+
+They take `Report.to_dict()`, never the dataclasses, so the web page (Pyodide) and the CLI
+produce the same bytes for the same file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from regaudit.render.csv_render import render_csv, render_csv_many
+from regaudit.render.html import render_html, render_html_many
+from regaudit.render.json_render import render_json, render_json_many
+from regaudit.render.markdown import render_markdown, render_markdown_many
+from regaudit.render.text import render_text, render_text_many
+
+Renderer = Callable[[dict[str, Any]], str]
+ManyRenderer = Callable[[list[dict[str, Any]]], str]
+
+FORMATS: dict[str, Renderer] = {
+    "text": render_text,
+    "json": render_json,
+    "csv": render_csv,
+    "md": render_markdown,
+    "html": render_html,
+}
+
+# How several reports combine: json an array, csv one header, the rest sections in a row.
+MANY: dict[str, ManyRenderer] = {
+    "text": render_text_many,
+    "json": render_json_many,
+    "csv": render_csv_many,
+    "md": render_markdown_many,
+    "html": render_html_many,
+}
+
+# File name extension and media type of each format, for downloads and --output.
+MEDIA_TYPES: dict[str, tuple[str, str]] = {
+    "text": ("txt", "text/plain; charset=utf-8"),
+    "json": ("json", "application/json"),
+    "csv": ("csv", "text/csv; charset=utf-8"),
+    "md": ("md", "text/markdown; charset=utf-8"),
+    "html": ("html", "text/html; charset=utf-8"),
+}
+
+__all__ = ["FORMATS", "MANY", "MEDIA_TYPES", "render", "render_many"]
+
+
+def _lookup(table: dict[str, Any], fmt: str) -> Any:
+    try:
+        return table[fmt]
+    except KeyError:
+        raise ValueError(f"unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}") from None
+
+
+def render(report: dict[str, Any], fmt: str) -> str:
+    """One report in `fmt` (text, json, csv, md, html)."""
+    return _lookup(FORMATS, fmt)(report)
+
+
+def render_many(reports: list[dict[str, Any]], fmt: str) -> str:
+    """Several reports: json an array (the object itself for one), csv one header and a `file`
+    column, text/md/html one section per file."""
+    return _lookup(MANY, fmt)(list(reports))

@@ -1,0 +1,132 @@
+"""Markdown: a report to paste into an issue, a pull request or a wiki page (GitHub flavour)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from regaudit.render.common import (
+    MODE_LABELS,
+    as_dict,
+    as_list,
+    file_name,
+    layer_label,
+    penalty_text,
+    regularizer_display,
+    source_parts,
+    summary_counts,
+    summary_line,
+    text,
+    verdict_word,
+)
+from regaudit.report import OUTCOMES
+
+# Everything that can start markup in CommonMark/GFM: emphasis, code, links, raw HTML,
+# entities (&), table pipes, headings, strikethrough, GitHub math ($). A backslash before
+# any ASCII punctuation is always a literal, so escaping too much is harmless.
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|#&~!$])")
+_NEWLINES = re.compile(r"\r\n|[\r\n\x0b\x0c\x85\u2028\u2029]")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def md(value: Any) -> str:
+    """Text from the file as one inert Markdown cell: no markup, no line break, no pipe."""
+    s = _NEWLINES.sub(" ", text(value))
+    s = _CONTROL.sub("\ufffd", s)
+    s = _SPECIAL.sub(r"\\\1", s)
+    # A leading + or - would start a list item at the start of a line.
+    return "\\" + s if s[:1] in ("+", "-") else s
+
+
+COLUMNS = (
+    ("Layer", lambda f: layer_label(f)),
+    ("Class", lambda f: text(f.get("layer_class"))),
+    ("Target", lambda f: text(f.get("target"))),
+    ("Keras regularizer", regularizer_display),
+    ("Documented DL4J equivalent", lambda f: text(f.get("dl4j_equivalent"))),
+    ("Strict", lambda f: text(f.get("outcome"))),
+    ("Lenient", lambda f: text(f.get("outcome_lenient"))),
+    ("Recommended DL4J setting", lambda f: text(f.get("recommended"))),
+    ("Why (strict)", lambda f: text(f.get("message"))),
+    ("Penalty", penalty_text),
+)
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    out: list[str] = [f"## {md(file_name(report))}", ""]
+    parts = source_parts(report)
+    if parts:
+        out += ["Source: " + ", ".join(f"{label} {md(value)}" for label, value in parts), ""]
+
+    findings = [as_dict(f) for f in as_list(report.get("findings"))]
+    verdict = as_dict(report.get("verdict"))
+    if findings:
+        out.append(_row([name for name, _ in COLUMNS]))
+        out.append(_row(["---"] * len(COLUMNS)))
+        for f in findings:
+            out.append(_row([md(get(f)) for _, get in COLUMNS]))
+    elif verdict.get("importable_strict") is None:
+        out.append("Regularizers unknown: the file holds no model configuration.")
+    else:
+        out.append("No regularizers found.")
+    out.append("")
+
+    training = report.get("training")
+    out.append("### Training / weight decay")
+    out.append("")
+    if isinstance(training, dict):
+        wd = training.get("weight_decay_display") or text(training.get("weight_decay")) or "none"
+        out.append(f"- Optimizer: {md(training.get('optimizer') or 'none')}")
+        out.append(f"- Weight decay: {md(wd)}")
+        out.append(
+            f"- Strict: {md(training.get('outcome'))}; lenient: "
+            f"{md(training.get('outcome_lenient'))}"
+        )
+        if training.get("message"):
+            out.append(f"- {md(training.get('message'))}")
+        if training.get("recommended"):
+            out.append(f"- Recommended: {md(training.get('recommended'))}")
+    else:
+        out.append("No training configuration in the file.")
+    out.append("")
+
+    out.append("### Verdict")
+    out.append("")
+    for mode in ("strict", "lenient"):
+        word = verdict_word(verdict.get(f"importable_{mode}"))
+        label = MODE_LABELS[mode]
+        out.append(f"- {md(label[:1].upper() + label[1:])}: **{word}**")
+    blocking = [as_dict(b) for b in as_list(verdict.get("blocking"))]
+    if blocking:
+        out += ["", "Blocking reasons:", ""]
+        for b in blocking:
+            modes = ", ".join(md(m) for m in as_list(b.get("modes")))
+            where = md(b.get("layer")) if b.get("layer") else "(file)"
+            out.append(f"- \\[{modes}\\] {where}: {md(b.get('code'))}: {md(b.get('message'))}")
+    out.append("")
+
+    notes = [as_dict(n) for n in as_list(report.get("notes"))]
+    if notes:
+        out += ["### Notes", ""]
+        out += [f"- {md(n.get('code'))}: {md(n.get('message'))}" for n in notes]
+        out.append("")
+
+    out += ["### Summary", "", md(summary_line(report)), ""]
+    if findings:
+        out.append(_row(["Outcome", "Strict", "Lenient"]))
+        out.append(_row(["---", "---:", "---:"]))
+        strict = dict(summary_counts(report, "strict"))
+        lenient = dict(summary_counts(report, "lenient"))
+        for name in OUTCOMES:
+            if name in strict or name in lenient:
+                out.append(_row([name, str(strict.get(name, 0)), str(lenient.get(name, 0))]))
+        out.append("")
+    return "\n".join(out)
+
+
+def render_markdown_many(reports: list[dict[str, Any]]) -> str:
+    return "\n".join(render_markdown(r) for r in reports)
