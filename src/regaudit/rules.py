@@ -313,24 +313,19 @@ RECOMMEND_SETTER = {
     "bias": (".l1Bias", ".l2Bias"),
 }
 RECOMMEND_NONE = {
-    "activity": "no DL4J equivalent (DL4J has no activity regularization)",
-    "recurrent": "no separate DL4J setting: DL4J's .l1/.l2 on an LSTM/SimpleRNN cover input and "
-    "recurrent weights together",
-    "pointwise": "no separate DL4J setting: .l1/.l2 on SeparableConvolution2D cover depthwise and "
-    "pointwise weights together",
-    "gamma": "no DL4J equivalent (DL4J BatchNormalization takes no gamma regularization)",
-    "beta": "no DL4J equivalent (DL4J BatchNormalization takes no beta regularization)",
+    "activity": "no DL4J equivalent",
+    "recurrent": "none separate (the kernel's .l1/.l2 covers them)",
+    "pointwise": "none separate (the depthwise .l1/.l2 covers them)",
+    "gamma": "no DL4J equivalent",
+    "beta": "no DL4J equivalent",
 }
 
 
 def recommended(site: Site) -> str:
     reg = site.regularizer
     target = display_target(site)
-    if reg.family in ("custom", "function"):
-        return f"no DL4J equivalent (custom regularizer {reg.class_name}: write a DL4J " \
-               "Regularization of your own)"
-    if reg.family == "orthogonal":
-        return "no DL4J equivalent (OrthogonalRegularizer)"
+    if reg.family in ("custom", "function", "orthogonal"):
+        return "no DL4J equivalent"
     if reg.is_zero:
         return "nothing to set (all coefficients are 0)"
     if target in RECOMMEND_NONE:
@@ -341,8 +336,4 @@ def recommended(site: Site) -> str:
         parts.append(f"{l1_setter}({shortest(reg.l1)})")
     if reg.l2:
         parts.append(f"{l2_setter}({shortest(2 * reg.l2)})")
-    text = "".join(parts) or "nothing to set"
-    extra = EXTRA_WEIGHTS.get((site.target, site.layer_class))
-    if extra and parts:
-        text += f" (DL4J applies it to the {extra} weights too; no way to limit it)"
-    return text
+    return "".join(parts) or "nothing to set"
