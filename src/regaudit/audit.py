@@ -95,6 +95,8 @@ def audit_source(source: ModelSource, profile: Profile = DEFAULT) -> Report:
         blocker = file_blocker or layer_blockers.get(site.top_index)
         finding = _finding(site, blocker, source, stats_cache)
         report.findings.append(finding)
+        for code, problem in site.regularizer.problems():
+            report.notes.append(Note(code, f"{'/'.join(site.layer_path)} {site.field}: {problem}"))
         if blocker is None:
             modes = [m for m, o in zip(rules_modes(), (finding.outcome, finding.outcome_lenient),
                                        strict=True) if o == "error"]

@@ -5,6 +5,7 @@ Pure data in, pure data out: no knowledge of DL4J here (that is rules.py).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +43,7 @@ BUILTIN_CLASSES = {
     "L1L2Regularizer": "l1l2",
     "ActivityRegularizer": "l1l2",
 }
+BUILTIN_FAMILIES = frozenset({"l1l2", "l1", "l2", "orthogonal"})
 
 
 @dataclass
@@ -57,6 +59,28 @@ class Regularizer:
     raw: Any
     keys: tuple[str, ...]  # top-level keys of the dict ((), for a bare string)
     is_string: bool
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Coefficients no real Keras release writes: kept, but worth a warning."""
+        if not isinstance(self.raw, dict) or self.family not in BUILTIN_FAMILIES:
+            return []
+        config = self.raw.get("config") if "class_name" in self.raw else self.raw
+        if not isinstance(config, dict):
+            return [("MISSING_COEFFICIENTS", "the regularizer has no config with coefficients")]
+        out = []
+        for key in ("l1", "l2", "factor"):
+            if key not in config:
+                continue
+            value = config[key]
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                out.append(("NON_NUMERIC_COEFFICIENT", f"{key} is {value!r}, not a number"))
+            elif not math.isfinite(value):
+                out.append(("NON_FINITE_COEFFICIENT", f"{key} is {value}"))
+            elif value < 0:
+                out.append(("NEGATIVE_COEFFICIENT", f"{key} is negative ({value})"))
+            elif value > 1e3:
+                out.append(("HUGE_COEFFICIENT", f"{key} is {value:g}, far above any real setting"))
+        return out
 
     @property
     def coefficients_known(self) -> bool:

@@ -24,6 +24,12 @@ def list_attr(group: H5Group, name: str) -> list[str] | None:
         while (part := group.attr(f"{name}{i}")) is not None:
             parts.extend(part if isinstance(part, list) else [part])
             i += 1
+        chunks = [a for a in group.attr_names() if a.startswith(name) and a[len(name):].isdigit()]
+        if len(chunks) > i:
+            raise UnreadableFile(
+                f"attribute '{name}' is split into chunks and chunk {name}{i} is missing "
+                "(the file is damaged)"
+            )
         return parts if i else None
     return value if isinstance(value, list) else [value]
 

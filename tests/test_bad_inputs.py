@@ -1,0 +1,62 @@
+"""The hostile/broken corpus through the CLI: one clear line and exit 2, or a usable report."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "bad_inputs"))
+import make_bad_inputs  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES = json.loads((ROOT / "tests" / "bad_inputs" / "MANIFEST.json").read_text())["cases"]
+
+
+@pytest.fixture(scope="module")
+def bad_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("bad_inputs")
+    make_bad_inputs.make_all(out)
+    return out
+
+
+def test_manifest_is_current_and_large_enough() -> None:
+    assert (ROOT / "tests" / "bad_inputs" / "MANIFEST.json").read_text() == make_bad_inputs.manifest()
+    assert len(CASES) >= 40
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["file"] for c in CASES])
+def test_cli_on_bad_input(bad_dir: Path, case: dict) -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    result = subprocess.run(
+        [sys.executable, "-m", "regaudit", "--format", "json", str(bad_dir / case["file"])],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    kind, text = case["expect"].split(": ", 1)
+    assert "Traceback" not in result.stderr
+    if kind == "error":
+        assert result.returncode == 2, result.stdout[:500]
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and case["file"] in lines[0], lines
+        assert text in lines[0]
+        assert "internal error" not in lines[0]
+    else:
+        assert result.returncode == 0, result.stderr
+        assert text in result.stdout
+        json.loads(result.stdout)  # still valid JSON, NaN included
+
+
+def test_memory_stays_bounded_on_bombs(bad_dir: Path) -> None:
+    """The zip bomb (1 GiB config) and the 2 GiB sparse file are refused without reading them."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    for name in ("keras_zip_bomb.keras", "sparse_2gb.h5"):
+        subprocess.run([sys.executable, "-m", "regaudit", str(bad_dir / name)],
+                       capture_output=True, env=env, timeout=120)
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    assert max(peak_kib, before) < 400 * 1024, f"peak RSS {peak_kib} KiB"
