@@ -1,16 +1,78 @@
-"""Build, serve and test regaudit. `python build.py test` runs every test on a fresh machine."""
+"""Build, serve and test regaudit.
+
+python build.py            build dist/, the deployable static site
+python build.py serve      build if needed and serve dist/ on 127.0.0.1 (--port N)
+python build.py test       set up what the tests need (venv, Chromium, dist/) and run them all
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import hashlib
+import http.server
+import json
 import os
+import shutil
 import subprocess
 import sys
+import sysconfig
 import venv
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
+DIST = ROOT / "dist"
+CACHE = ROOT / "build"  # downloaded and built wheels (git-ignored)
+NODE_MODULES = ROOT / "node_modules"
+CHROMIUM = Path("/usr/bin/chromium")
+
+# From the pinned npm packages: only what the page loads.
+PYODIDE_FILES = (
+    "pyodide.mjs",
+    "pyodide.asm.mjs",
+    "pyodide.asm.wasm",
+    "python_stdlib.zip",
+    "pyodide-lock.json",
+)
+H5WASM_FILES = ("hdf5_hl.js", "hdf5_util.js")  # dist/esm: the browser build, wasm inlined
+PAGE_FILES = ("index.html", "app.py")
+STATIC_FILES = ("main.js", "worker.js", "h5.js", "style.css", "favicon.svg")
+
+# One policy for the page (its <meta>) and, from `serve`, as a header for every response, so
+# the worker (which a <meta> does not reach) runs under it too.
+CSP = (
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; "
+    "connect-src 'self'; img-src 'self'; style-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'none'"
+)
+MIME_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".wasm": "application/wasm",
+    ".zip": "application/zip",
+    ".whl": "application/zip",
+    ".py": "text/plain; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".h5": "application/octet-stream",
+    ".keras": "application/octet-stream",
+    ".svg": "image/svg+xml",
+}
+
+
+def log(message: str) -> None:
+    print(f"build.py: {message}", flush=True)
+
+
+def run(cmd: list[str], **kwargs: object) -> None:
+    subprocess.run([str(c) for c in cmd], check=True, cwd=ROOT, **kwargs)  # type: ignore[arg-type]
+
+
+# --- environments ---------------------------------------------------------------------------
 
 
 def venv_python() -> Path:
@@ -22,28 +84,284 @@ def ensure_venv() -> Path:
     py = venv_python()
     if not py.exists():
         venv.EnvBuilder(with_pip=True).create(VENV)
-    subprocess.run(
-        [str(py), "-m", "pip", "install", "-q", "-e", f"{ROOT}[test]"], check=True, cwd=ROOT
-    )
+    run([py, "-m", "pip", "install", "-q", "-e", f"{ROOT}[test]"])
     return py
+
+
+def pip_python() -> Path:
+    """A Python with pip, for downloading and building wheels: this one, else the venv's."""
+    probe = subprocess.run([sys.executable, "-m", "pip", "--version"], capture_output=True)
+    return Path(sys.executable) if probe.returncode == 0 else ensure_venv()
+
+
+def npm_versions_ok() -> bool:
+    """node_modules holds exactly the versions package.json pins."""
+    wanted = json.loads((ROOT / "package.json").read_text())["dependencies"]
+    for name, version in wanted.items():
+        meta = NODE_MODULES / name / "package.json"
+        if not meta.exists() or json.loads(meta.read_text()).get("version") != version:
+            return False
+    return True
+
+
+def ensure_node_modules() -> None:
+    if not npm_versions_ok():
+        log("npm ci (pyodide, h5wasm as pinned in package-lock.json)")
+        run(["npm", "ci", "--no-audit", "--no-fund"])
+
+
+def ensure_chromium() -> None:
+    """Debian's Chromium where present; apt-get it when root; else Playwright's own."""
+    if CHROMIUM.exists():
+        return
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        log("installing Chromium with apt-get")
+        try:
+            run(["apt-get", "update"])
+            run(
+                ["apt-get", "install", "-y", "chromium"],
+                env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+            )
+            return
+        except subprocess.CalledProcessError:
+            log("apt-get could not install chromium; trying Playwright's own browser")
+    run([venv_python(), "-m", "playwright", "install", "chromium"])
+
+
+# --- build ----------------------------------------------------------------------------------
+
+
+def micropip_wheel() -> Path:
+    """The micropip version Pyodide's lock file names, from PyPI (cached in build/)."""
+    lock = json.loads((NODE_MODULES / "pyodide" / "pyodide-lock.json").read_text())
+    info = lock["packages"]["micropip"]
+    target = CACHE / "wheels"
+    path = target / info["file_name"]
+    if not path.exists():
+        log(f"downloading micropip {info['version']}")
+        python_version = ".".join(lock["info"]["python"].split(".")[:2])
+        run(
+            [
+                pip_python(),
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--python-version",
+                python_version,
+                "-d",
+                target,
+                f"micropip=={info['version']}",
+            ]
+        )
+    return path
+
+
+def project_wheel() -> Path:
+    """regaudit's own wheel, built fresh from src/."""
+    target = CACHE / "project-wheel"
+    shutil.rmtree(target, ignore_errors=True)
+    log("building the regaudit wheel")
+    run([pip_python(), "-m", "pip", "wheel", "-q", "--no-deps", "-w", target, ROOT])
+    (wheel,) = target.glob("regaudit-*.whl")
+    return wheel
+
+
+def notices(micropip: Path) -> str:
+    """Third-party licenses, from the packages' own files."""
+    pyodide_meta = json.loads((NODE_MODULES / "pyodide" / "package.json").read_text())
+    h5wasm_meta = json.loads((NODE_MODULES / "h5wasm" / "package.json").read_text())
+    with zipfile.ZipFile(micropip) as z:
+        names = z.namelist()
+        mpl = next(n for n in names if n.endswith(".dist-info/licenses/LICENSE"))
+        mpl_text = z.read(mpl).decode()
+        vendored = {
+            n.rsplit("/", 1)[1]: z.read(n).decode()
+            for n in names
+            if n.startswith("micropip/_vendored/packaging/LICENSE")
+        }
+    parts = [
+        "regaudit's web page bundles the third-party software below, unmodified.\n",
+        f"== Pyodide {pyodide_meta['version']} ({pyodide_meta['license']}) ==\n"
+        f"Files: vendor/pyodide/*. Source: {pyodide_meta['homepage']}\n"
+        "Pyodide and micropip are distributed under the Mozilla Public License 2.0; its text,\n"
+        "as shipped in the micropip wheel of the Pyodide project, follows.\n\n" + mpl_text,
+        f"== micropip ({micropip.name}) (MPL-2.0, text above) ==\nFile: wheels/{micropip.name}\n"
+        "It vendors `packaging`, dual-licensed Apache-2.0 or BSD-2-Clause:\n\n"
+        + "\n".join(vendored[k] for k in sorted(vendored)),
+        f"== h5wasm {h5wasm_meta['version']} (NIST; HDF5 library by The HDF Group) ==\n"
+        "Files: vendor/h5wasm/*. Its LICENSE.txt, with NIST's notice and the HDF5 license:\n\n"
+        + (NODE_MODULES / "h5wasm" / "LICENSE.txt").read_text(),
+    ]
+    psf = Path(sysconfig.get_paths()["stdlib"]) / "LICENSE.txt"
+    if psf.exists():
+        parts.append(
+            "== Python (CPython, compiled into Pyodide) (PSF License) ==\n"
+            "The license text, as shipped with the CPython that built this site:\n\n"
+            + psf.read_text()
+        )
+    return "\n\n".join(p.rstrip() + "\n" for p in parts)
+
+
+def copy(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dst)
+
+
+def build() -> Path:
+    """Assemble dist/: page, worker, vendor runtimes, wheels, examples, notices, service worker."""
+    ensure_node_modules()
+    micropip = micropip_wheel()
+    wheel = project_wheel()
+    staging = CACHE / "dist-staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        for name in PAGE_FILES:
+            copy(ROOT / name, staging / name)
+        for name in STATIC_FILES:
+            copy(ROOT / "static" / name, staging / "static" / name)
+        for src in sorted((ROOT / "static" / "examples").iterdir()):
+            if src.is_file():
+                copy(src, staging / "static" / "examples" / src.name)
+        for name in PYODIDE_FILES:
+            copy(NODE_MODULES / "pyodide" / name, staging / "vendor" / "pyodide" / name)
+        for name in H5WASM_FILES:
+            copy(
+                NODE_MODULES / "h5wasm" / "dist" / "esm" / name,
+                staging / "vendor" / "h5wasm" / name,
+            )
+        copy(micropip, staging / "wheels" / micropip.name)
+        copy(wheel, staging / "wheels" / wheel.name)
+        (staging / "THIRD_PARTY_NOTICES.txt").write_text(notices(micropip))
+        pkg = json.loads((ROOT / "package.json").read_text())["dependencies"]
+        manifest = {
+            "pyodide": pkg["pyodide"],
+            "h5wasm": pkg["h5wasm"],
+            "wheels": {"micropip": f"wheels/{micropip.name}", "regaudit": f"wheels/{wheel.name}"},
+        }
+        (staging / "build.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        write_service_worker(staging)
+        shutil.rmtree(DIST, ignore_errors=True)
+        staging.rename(DIST)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    size = sum(p.stat().st_size for p in DIST.rglob("*") if p.is_file())
+    log(f"built {DIST} ({size / 2**20:.1f} MiB)")
+    return DIST
+
+
+def write_service_worker(site: Path) -> None:
+    """sw.js at the site's root (its scope), with the file list and a content hash."""
+    files = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
+    digest = hashlib.sha256()
+    for name in files:
+        digest.update(name.encode() + b"\0" + (site / name).read_bytes())
+    precache = {"version": digest.hexdigest()[:16], "files": ["./", *files]}
+    source = (ROOT / "static" / "sw.js").read_text()
+    marker = 'const PRECACHE = { version: "dev", files: [] }; // replaced by build.py'
+    if marker not in source:
+        raise SystemExit("build.py: static/sw.js lost its PRECACHE line")
+    (site / "sw.js").write_text(source.replace(marker, f"const PRECACHE = {json.dumps(precache)};"))
+
+
+def build_inputs() -> list[Path]:
+    paths = [ROOT / n for n in (*PAGE_FILES, "build.py", "pyproject.toml", "package-lock.json")]
+    paths += [p for p in (ROOT / "static").rglob("*") if p.is_file()]
+    paths += [p for p in (ROOT / "src").rglob("*.py")]
+    return paths
+
+
+def dist_is_current() -> bool:
+    stamp = DIST / "build.json"
+    if not stamp.exists() or not npm_versions_ok():
+        return False
+    built = stamp.stat().st_mtime
+    return all(p.stat().st_mtime <= built for p in build_inputs() if p.exists())
+
+
+def ensure_built() -> Path:
+    return DIST if dist_is_current() else build()
+
+
+# --- serve ----------------------------------------------------------------------------------
+
+
+class SiteHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files with the right MIME types, the page's CSP as a header, and no caching
+    (the service worker does the caching)."""
+
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES}
+    quiet = True
+
+    def end_headers(self) -> None:
+        self.send_header("Content-Security-Policy", CSP)
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Cache-Control", "no-cache")
+        super().end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        if not self.quiet:
+            super().log_message(format, *args)
+
+
+def make_server(port: int = 8000, directory: Path = DIST) -> http.server.ThreadingHTTPServer:
+    """A server for `directory` on 127.0.0.1 (port 0: any free port); not yet serving."""
+
+    class Handler(SiteHandler):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, directory=str(directory), **kwargs)  # type: ignore[arg-type]
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server.daemon_threads = True
+    return server
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    if not args.no_build:
+        ensure_built()
+    server = make_server(args.port)
+    SiteHandler.quiet = not args.verbose
+    print(
+        f"Serving {DIST} at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)", flush=True
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+    server.server_close()
+    return 0
+
+
+# --- test -----------------------------------------------------------------------------------
 
 
 def cmd_test(args: argparse.Namespace) -> int:
     py = ensure_venv()
-    subprocess.run([str(py), "-m", "ruff", "check", "."], check=True, cwd=ROOT)
+    run([py, "-m", "ruff", "check", "."])
+    ensure_built()
+    ensure_chromium()
     return subprocess.run([str(py), "-m", "pytest", *args.pytest_args], cwd=ROOT).returncode
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="build.py", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="build.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command")
+    sub.add_parser("build", help="build dist/ (the default)")
+    serve = sub.add_parser("serve", help="build if needed and serve dist/ on 127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000, help="port (0: any free one)")
+    serve.add_argument("--no-build", action="store_true", help="serve dist/ as it is")
+    serve.add_argument("--verbose", action="store_true", help="log every request")
     test = sub.add_parser("test", help="set up what the tests need and run them all")
-    test.add_argument("pytest_args", nargs="*", help="extra arguments for pytest")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra arguments for pytest")
     args = parser.parse_args(argv)
     if args.command == "test":
         return cmd_test(args)
-    parser.print_help()
-    return 2
+    if args.command == "serve":
+        return cmd_serve(args)
+    build()
+    return 0
 
 
 if __name__ == "__main__":
