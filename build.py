@@ -27,6 +27,17 @@ DIST = ROOT / "dist"
 CACHE = ROOT / "build"  # downloaded and built wheels (git-ignored)
 NODE_MODULES = ROOT / "node_modules"
 CHROMIUM = Path("/usr/bin/chromium")
+# Flags for a headless Chromium in a container (no sandbox, no GPU) that makes no request of
+# its own: tests and benchmarks launch it with these.
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
 
 # From the pinned npm packages: only what the page loads.
 PYODIDE_FILES = (
@@ -110,6 +121,14 @@ def ensure_node_modules() -> None:
         run(["npm", "ci", "--no-audit", "--no-fund"])
 
 
+def chromium_launch_options(*extra_args: str) -> dict:
+    """Playwright launch options: Debian's Chromium where present, else Playwright's own."""
+    options: dict = {"args": [*CHROMIUM_ARGS, *extra_args]}
+    if CHROMIUM.exists():
+        options["executable_path"] = str(CHROMIUM)
+    return options
+
+
 def ensure_chromium() -> None:
     """Debian's Chromium where present; apt-get it when root; else Playwright's own."""
     if CHROMIUM.exists():
@@ -132,7 +151,8 @@ def ensure_chromium() -> None:
 
 
 def micropip_wheel() -> Path:
-    """The micropip version Pyodide's lock file names, from PyPI (cached in build/)."""
+    """The micropip version Pyodide's lock file names, from PyPI (cached in build/): the
+    source of the MPL-2.0 text in the notices (see `notices`)."""
     lock = json.loads((NODE_MODULES / "pyodide" / "pyodide-lock.json").read_text())
     info = lock["packages"]["micropip"]
     target = CACHE / "wheels"
@@ -170,27 +190,20 @@ def project_wheel() -> Path:
 
 
 def notices(micropip: Path) -> str:
-    """Third-party licenses, from the packages' own files."""
+    """Third-party licenses, from the packages' own files. The pyodide npm package carries no
+    license file; the MPL-2.0 text is taken from the Pyodide project's micropip wheel (fetched
+    for that alone: the page installs regaudit's wheel without micropip)."""
     pyodide_meta = json.loads((NODE_MODULES / "pyodide" / "package.json").read_text())
     h5wasm_meta = json.loads((NODE_MODULES / "h5wasm" / "package.json").read_text())
     with zipfile.ZipFile(micropip) as z:
-        names = z.namelist()
-        mpl = next(n for n in names if n.endswith(".dist-info/licenses/LICENSE"))
+        mpl = next(n for n in z.namelist() if n.endswith(".dist-info/licenses/LICENSE"))
         mpl_text = z.read(mpl).decode()
-        vendored = {
-            n.rsplit("/", 1)[1]: z.read(n).decode()
-            for n in names
-            if n.startswith("micropip/_vendored/packaging/LICENSE")
-        }
     parts = [
         "regaudit's web page bundles the third-party software below, unmodified.\n",
         f"== Pyodide {pyodide_meta['version']} ({pyodide_meta['license']}) ==\n"
         f"Files: vendor/pyodide/*. Source: {pyodide_meta['homepage']}\n"
-        "Pyodide and micropip are distributed under the Mozilla Public License 2.0; its text,\n"
-        "as shipped in the micropip wheel of the Pyodide project, follows.\n\n" + mpl_text,
-        f"== micropip ({micropip.name}) (MPL-2.0, text above) ==\nFile: wheels/{micropip.name}\n"
-        "It vendors `packaging`, dual-licensed Apache-2.0 or BSD-2-Clause:\n\n"
-        + "\n".join(vendored[k] for k in sorted(vendored)),
+        "Pyodide is distributed under the Mozilla Public License 2.0; its text, as the Pyodide\n"
+        "project ships it (in its micropip wheel), follows.\n\n" + mpl_text,
         f"== h5wasm {h5wasm_meta['version']} (NIST; HDF5 library by The HDF Group) ==\n"
         "Files: vendor/h5wasm/*. Its LICENSE.txt, with NIST's notice and the HDF5 license:\n\n"
         + (NODE_MODULES / "h5wasm" / "LICENSE.txt").read_text(),
@@ -232,14 +245,13 @@ def build() -> Path:
                 NODE_MODULES / "h5wasm" / "dist" / "esm" / name,
                 staging / "vendor" / "h5wasm" / name,
             )
-        copy(micropip, staging / "wheels" / micropip.name)
         copy(wheel, staging / "wheels" / wheel.name)
         (staging / "THIRD_PARTY_NOTICES.txt").write_text(notices(micropip))
         pkg = json.loads((ROOT / "package.json").read_text())["dependencies"]
         manifest = {
             "pyodide": pkg["pyodide"],
             "h5wasm": pkg["h5wasm"],
-            "wheels": {"micropip": f"wheels/{micropip.name}", "regaudit": f"wheels/{wheel.name}"},
+            "wheels": {"regaudit": f"wheels/{wheel.name}"},
         }
         (staging / "build.json").write_text(json.dumps(manifest, indent=2) + "\n")
         write_service_worker(staging)

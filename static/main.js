@@ -63,10 +63,12 @@ worker.onmessage = ({ data }) => {
     setStatus(data.text);
   } else if (data.type === "timing") {
     bootTimes[data.stage] = data.ms;
+    if (booted) root.dataset.bootTimes = JSON.stringify(bootTimes); // stages after "ready"
   } else if (data.type === "ready") {
     booted = true;
     bootTimes.ready = data.ms;
-    // For benchmarks: ms from the worker's start to each stage (pyodide, h5wasm, ready).
+    // For benchmarks: ms from the worker's start to each stage (pyodide, wheel, app, ready,
+    // then h5wasm, hdf5 and warm, which may come after "ready").
     root.dataset.bootTimes = JSON.stringify(bootTimes);
     bootProgress.value = bootProgress.max;
     bootProgress.hidden = true;

@@ -178,10 +178,10 @@ def _penalty(
         return None, "an activity penalty depends on the layer's outputs, not on stored weights"
     if reg.family not in ("l1", "l2", "l1l2"):
         return None, f"not computed: {reg.class_name} is not an L1/L2 penalty"
-    if not source.weights:
-        return None, "the file holds no weights"
     tensors = find_tensors(source, site, site.target)
     if not tensors:
+        if not source.weights:  # asked only now: a lazy weight table answers it by reading
+            return None, "the file holds no weights"
         return None, "no stored weight tensor found for this layer and target"
     extra_target = rules.EXTRA_WEIGHTS.get((site.target, site.layer_class))
     extra = find_tensors(source, site, extra_target) if extra_target else []

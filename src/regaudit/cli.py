@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from regaudit.errors import NotAKerasModel, RegauditError
-from regaudit.render import FORMATS, render, render_many
+from regaudit.render import FORMATS, join, render
 from regaudit.report import MODES, OUTCOMES
 
 # What a directory is searched for (case-insensitive; .weights.h5 ends in .h5).
@@ -109,12 +109,12 @@ def _audit(path: str) -> dict[str, Any]:
     return audit_path(path, display_name=os.path.basename(path)).to_dict()
 
 
-def audit_one(item: Input, fmt: str, run: Run) -> dict[str, Any] | None:
-    """The report's dict, or None after one line on stderr."""
+def audit_one(item: Input, fmt: str, run: Run) -> tuple[dict[str, Any], str] | None:
+    """The report's dict and its rendering in `fmt`, or None after one line on stderr."""
     try:
         report = _audit(item.path)
-        render(report, fmt)  # a renderer failure is this file's problem, not the batch's
-        return report
+        # Rendered here, once: a renderer failure is this file's problem, not the batch's.
+        return report, render(report, fmt)
     except RegauditError as e:
         if (
             item.from_directory
@@ -225,18 +225,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     run = Run()
+    pieces: list[str] = []
     for item in expand(args.paths, run):
-        report = audit_one(item, args.format, run)
-        if report is None:
+        done = audit_one(item, args.format, run)
+        if done is None:
             continue
+        report, rendered = done
         run.reports.append(report)
+        pieces.append(rendered)
         hits = matches_fail_on(report, args.fail_on, args.mode)
         if hits:
             run.failed = True
             complain(item.path, "--fail-on matched: " + ", ".join(hits))
 
     try:
-        write_output(render_many(run.reports, args.format), args.output)
+        write_output(join(pieces, args.format), args.output)  # = render_many(run.reports, ...)
     except BrokenPipeError:
         # The reader went away (`regaudit ... | head`): not an error of ours; stay quiet.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

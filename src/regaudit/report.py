@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 SCHEMA = "regaudit/1"
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    """A dataclass's fields in declaration order (what dataclasses.asdict gives for these
+    flat classes, without its deep copy, which cost more than the audit)."""
+    return dict(vars(obj))
 OUTCOMES = ("applied", "altered", "dropped", "warned", "error", "noop")
 MODES = ("strict", "lenient")  # enforceTrainingConfig = true / false
 
@@ -44,6 +50,12 @@ class Finding:
     recommended: str  # the DL4J setting that reproduces Keras, or "no DL4J equivalent"
     penalty: Penalty | None = None
     penalty_note: str | None = None  # why no penalty (no weights in file, tensor not found...)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = _fields(self)
+        if self.penalty is not None:
+            out["penalty"] = _fields(self.penalty)
+        return out
 
 
 @dataclass
@@ -88,7 +100,7 @@ class Report:
         return {
             "importable_strict": not any("strict" in b.modes for b in self.blocking),
             "importable_lenient": not any("lenient" in b.modes for b in self.blocking),
-            "blocking": [asdict(b) for b in self.blocking],
+            "blocking": [_fields(b) for b in self.blocking],
         }
 
     def summary(self) -> dict[str, Any]:
@@ -105,9 +117,9 @@ class Report:
             "schema": SCHEMA,
             "importer": self.importer,
             "source": dict(self.source),
-            "findings": [asdict(f) for f in self.findings],
-            "training": asdict(self.training) if self.training else None,
+            "findings": [f.to_dict() for f in self.findings],
+            "training": _fields(self.training) if self.training else None,
             "verdict": self.verdict(),
-            "notes": [asdict(n) for n in self.notes],
+            "notes": [_fields(n) for n in self.notes],
             "summary": self.summary(),
         }

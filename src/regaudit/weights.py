@@ -75,7 +75,11 @@ def find_tensors(source: ModelSource, site: Site, target: str) -> list[Tensor]:
 def _find_legacy(source: ModelSource, site: Site, target: str) -> list[Tensor]:
     top = site.layer_path[0]
     inner = site.layer_path[-1]
-    owned = [t for key, t in source.weights.items() if key.startswith(f"{top}/")]
+    under = getattr(source.weights, "under", None)  # keras_h5.LegacyWeights: read lazily
+    if under is not None:
+        owned = list(under(top).values())
+    else:
+        owned = [t for key, t in source.weights.items() if key.startswith(f"{top}/")]
     if len(site.layer_path) > 1:
         names = {inner, f"forward_{inner}", f"backward_{inner}"}
         exact = [t for t in owned if names & set(t.path.split("/")[1:-1])]

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from e2e_support import CHROMIUM, CHROMIUM_ARGS, ROOT, Site
+from e2e_support import ROOT, Site
 from playwright.sync_api import Browser, sync_playwright
 
 sys.path.insert(0, str(ROOT))
@@ -39,10 +39,7 @@ def site_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as p:
-        options: dict = {"args": CHROMIUM_ARGS}
-        if CHROMIUM.exists():
-            options["executable_path"] = str(CHROMIUM)
-        b = p.chromium.launch(**options)
+        b = p.chromium.launch(**build.chromium_launch_options())
         yield b
         b.close()
 

@@ -12,16 +12,6 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, Route, e
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 BOOT_TIMEOUT_MS = 90_000
 AUDIT_TIMEOUT_MS = 60_000
 FIXTURES = ROOT / "tests" / "fixtures"

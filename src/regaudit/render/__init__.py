@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from regaudit.render.csv_render import render_csv, render_csv_many
+from regaudit.render.csv_render import join_csv, render_csv, render_csv_many
 from regaudit.render.html import render_html, render_html_many
-from regaudit.render.json_render import render_json, render_json_many
+from regaudit.render.json_render import join_json, render_json, render_json_many
 from regaudit.render.markdown import render_markdown, render_markdown_many
 from regaudit.render.text import render_text, render_text_many
 
@@ -35,6 +35,16 @@ MANY: dict[str, ManyRenderer] = {
     "html": render_html_many,
 }
 
+# How the single renderings of several reports combine into what MANY gives for them (the CLI
+# renders each file once, as it goes, and joins the pieces at the end).
+JOIN: dict[str, Callable[[list[str]], str]] = {
+    "text": "\n".join,
+    "json": join_json,
+    "csv": join_csv,
+    "md": "\n".join,
+    "html": "".join,
+}
+
 # File name extension and media type of each format, for downloads and --output.
 MEDIA_TYPES: dict[str, tuple[str, str]] = {
     "text": ("txt", "text/plain; charset=utf-8"),
@@ -44,7 +54,7 @@ MEDIA_TYPES: dict[str, tuple[str, str]] = {
     "html": ("html", "text/html; charset=utf-8"),
 }
 
-__all__ = ["FORMATS", "MANY", "MEDIA_TYPES", "render", "render_many"]
+__all__ = ["FORMATS", "JOIN", "MANY", "MEDIA_TYPES", "join", "render", "render_many"]
 
 
 def _lookup(table: dict[str, Any], fmt: str) -> Any:
@@ -63,3 +73,8 @@ def render_many(reports: list[dict[str, Any]], fmt: str) -> str:
     """Several reports: json an array (the object itself for one), csv one header and a `file`
     column, text/md/html one section per file."""
     return _lookup(MANY, fmt)(list(reports))
+
+
+def join(pieces: list[str], fmt: str) -> str:
+    """`render(r, fmt)` of several reports, combined: the same text as render_many of them."""
+    return _lookup(JOIN, fmt)(list(pieces))

@@ -95,3 +95,11 @@ def render_csv_many(reports: list[dict[str, Any]]) -> str:
 
 def render_csv(report: dict[str, Any]) -> str:
     return render_csv_many([report])
+
+
+HEADER = render_csv_many([])
+
+
+def join_csv(pieces: list[str]) -> str:
+    """render_csv outputs of several reports -> render_csv_many's output for them."""
+    return HEADER + "".join(p[len(HEADER) :] for p in pieces)

@@ -67,6 +67,4 @@ def _read_hdf5(path: str, name: str, size: int) -> ModelSource:
     return source
 
 
-def _short(e: Exception) -> str:
-    text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-    return text[:200]
+_short = hdf5.short_message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any, BinaryIO
 
 import h5py
@@ -10,6 +11,7 @@ import numpy as np
 from regaudit.sources.model import TensorStats
 
 SLICE_BYTES = 32 * 1024 * 1024  # bounded memory per read, whatever the tensor's size
+MEMORY_BYTES = 16 * 1024 * 1024  # a zip member up to this size is read whole (see open)
 
 
 def _plain(value: Any) -> Any:
@@ -29,21 +31,30 @@ class _Dataset:
 
     def __init__(self, ds: h5py.Dataset):
         self._ds = ds
-        self.shape = tuple(int(n) for n in ds.shape)
-        self.dtype = str(ds.dtype)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(int(n) for n in self._ds.shape)
+
+    @property
+    def dtype(self) -> str:
+        return str(self._ds.dtype)
 
     def stats(self) -> TensorStats:
         ds = self._ds
-        if ds.dtype.kind not in "fiub":
+        dtype, shape = ds.dtype, ds.shape
+        if dtype.kind not in "fiub":
             return TensorStats(0, 0.0, 0.0)
-        if ds.ndim == 0:
+        if not shape:
             v = np.float64(ds[()])
             return TensorStats(1, float(abs(v)), float(v * v))
-        row_bytes = max(1, ds.dtype.itemsize * int(np.prod(ds.shape[1:], dtype=np.int64)))
+        row_bytes = max(1, dtype.itemsize * int(np.prod(shape[1:], dtype=np.int64)))
         step = max(1, SLICE_BYTES // row_bytes)
         count, sum_abs, sum_sq = 0, 0.0, 0.0
-        for start in range(0, ds.shape[0], step):
-            block = np.asarray(ds[start : start + step], dtype=np.float64)
+        for start in range(0, shape[0], step):
+            # One block (rows start..start+step), summed pairwise in float64 as a whole.
+            rows = ds[()] if step >= shape[0] else ds[start : start + step]
+            block = np.asarray(rows, dtype=np.float64)
             count += block.size
             sum_abs += float(np.abs(block).sum())
             sum_sq += float(np.square(block).sum())
@@ -55,14 +66,15 @@ class _Group:
 
     def __init__(self, group: h5py.Group):
         self._g = group
+        self._attrs = group.attrs  # h5py makes a new manager on every `.attrs`
 
     def attr_names(self) -> list[str]:
-        return list(self._g.attrs.keys())
+        return list(self._attrs.keys())
 
     def attr(self, name: str) -> Any:
-        if name not in self._g.attrs:
+        if name not in self._attrs:
             return None
-        return _plain(self._g.attrs[name])
+        return _plain(self._attrs[name])
 
     def keys(self) -> list[str]:
         return list(self._g.keys())
@@ -87,4 +99,16 @@ class _File(_Group):
 
 class H5pyBackend:
     def open(self, source: str | BinaryIO) -> _File:
+        if not isinstance(source, str):
+            source = _in_memory_if_small(source)
         return _File(h5py.File(source, "r"))
+
+
+def _in_memory_if_small(f: BinaryIO) -> BinaryIO:
+    """A small file object (a .keras archive's model.weights.h5) as bytes in memory: h5py
+    reads a file object through Python calls, each a seek and read in the zip member."""
+    data = f.read(MEMORY_BYTES + 1)
+    if len(data) <= MEMORY_BYTES:
+        return io.BytesIO(data)
+    f.seek(0)
+    return f

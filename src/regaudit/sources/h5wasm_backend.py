@@ -72,11 +72,16 @@ class _Node:
 class _Dataset(_Node):
     is_dataset = True
 
-    def __init__(self, js: Any, handle: int, path: str):
-        super().__init__(js, handle, path)
-        info = _py(_call(js.dataset_info, handle, path))
-        self.shape = tuple(int(n) for n in info["shape"])
-        self.dtype = str(info["dtype"])
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(int(n) for n in self._info()["shape"])
+
+    @property
+    def dtype(self) -> str:
+        return str(self._info()["dtype"])
+
+    def _info(self) -> dict[str, Any]:
+        return _py(_call(self._js.dataset_info, self._handle, self.path))
 
     def stats(self) -> TensorStats:
         count, sum_abs, sum_sq = _py(_call(self._js.stats, self._handle, self.path))

@@ -45,6 +45,12 @@ class H5Backend(Protocol):
 _backend: H5Backend | None = None
 
 
+def short_message(e: Exception) -> str:
+    """An HDF5 library's error as one short line."""
+    text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return text[:200]
+
+
 def set_backend(backend: H5Backend) -> None:
     global _backend
     _backend = backend

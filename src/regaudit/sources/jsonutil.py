@@ -14,7 +14,7 @@ MAX_CONFIG_BYTES = 64 * 1024 * 1024  # documented limit for a model config
 MAX_NESTING = 200  # documented limit for nested models/wrappers (real configs stay under 10)
 MAX_JSON_DEPTH = 256  # documented limit for JSON nesting (real configs stay under 60)
 
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')  # a JSON string (unrolled: fast)
 # Opening brackets -> +1, closing -> -1 (as signed bytes), everything else deleted.
 _BRACKETS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
 _OTHER = bytes(b for b in range(256) if b not in b"[{]}")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, TypeVar
 
-from regaudit.errors import NotAKerasModel, UnreadableFile
-from regaudit.sources.hdf5 import H5File, H5Group
+from regaudit.errors import NotAKerasModel, RegauditError, UnreadableFile
+from regaudit.sources.hdf5 import H5File, H5Group, short_message
 from regaudit.sources.jsonutil import parse_json
 from regaudit.sources.model import (
     KERAS_V3,
@@ -14,6 +15,8 @@ from regaudit.sources.model import (
     ModelSource,
     Tensor,
 )
+
+T = TypeVar("T")
 
 
 def list_attr(group: H5Group, name: str) -> list[str] | None:
@@ -46,32 +49,106 @@ def _text_attr(group: H5Group, name: str) -> str | None:
 
 
 def _tensor(path: str, node: Any) -> Tensor:
-    return Tensor(path=path, shape=tuple(node.shape), dtype=node.dtype, read_stats=node.stats)
+    return Tensor(path=path, node=node)
 
 
-def legacy_weights(group: H5Group) -> dict[str, Tensor]:
-    """`layer_names` -> each layer's `weight_names`, keyed '<layer>/<weight name>'."""
-    out: dict[str, Tensor] = {}
-    for layer in list_attr(group, "layer_names") or []:
-        layer_group = group.get(layer)
-        if layer_group is None or layer_group.is_dataset:
-            continue
-        for weight in list_attr(layer_group, "weight_names") or []:
-            node = layer_group.get(weight)
-            if node is not None and node.is_dataset:
-                out[f"{layer}/{weight}"] = _tensor(f"{layer}/{weight}", node)
-    return out
+def _damaged(read: Callable[[], T]) -> T:
+    """A read made after the file was opened, failing as a failure in read_h5 would have."""
+    try:
+        return read()
+    except RegauditError:
+        raise
+    except Exception as e:
+        raise UnreadableFile(f"a damaged HDF5 file: {short_message(e)}") from None
 
 
-def v3_weights(group: H5Group, prefix: str = "", depth: int = 0) -> dict[str, Tensor]:
+class LegacyWeights(Mapping[str, Tensor]):
+    """Keras 2 layout: `layer_names` -> each layer's `weight_names`, keyed
+    '<layer>/<weight name>'.
+
+    Read lazily: `layer_names` at once, a layer's weights the first time a finding asks for
+    them (`under`), everything only when iterated. A model of a thousand layers with one
+    regularized costs one layer's lookups, not a thousand.
+    """
+
+    def __init__(self, group: H5Group):
+        self._group = group
+        self._layers = list_attr(group, "layer_names") or []
+        self._by_head: dict[str, list[str]] = {}  # first "/" segment -> layer names, in order
+        for name in self._layers:
+            self._by_head.setdefault(name.split("/", 1)[0], []).append(name)
+        self._under: dict[str, dict[str, Tensor]] = {}
+        self._all: dict[str, Tensor] | None = None
+        self._any: bool | None = None
+
+    def _read(self, layers: Iterable[str]) -> dict[str, Tensor]:
+        out: dict[str, Tensor] = {}
+        for layer in layers:
+            layer_group = self._group.get(layer)
+            if layer_group is None or layer_group.is_dataset:
+                continue
+            for weight in list_attr(layer_group, "weight_names") or []:
+                node = layer_group.get(weight)
+                if node is not None and node.is_dataset:
+                    out[f"{layer}/{weight}"] = _tensor(f"{layer}/{weight}", node)
+        return out
+
+    def everything(self) -> dict[str, Tensor]:
+        if self._all is None:
+            self._all = _damaged(lambda: self._read(self._layers))
+        return self._all
+
+    def under(self, top: str) -> dict[str, Tensor]:
+        """The weights keyed '<top>/...' (those of one top-level layer), in file order."""
+        if top not in self._under:
+            prefix = f"{top}/"
+            if self._all is not None:
+                found = self._all
+            else:
+                # Only a layer named `top`, below it, or above it can make such a key.
+                near = [n for n in self._by_head.get(top.split("/", 1)[0], [])
+                        if f"{n}/".startswith(prefix) or prefix.startswith(f"{n}/")]
+                found = _damaged(lambda: self._read(near))
+            self._under[top] = {k: t for k, t in found.items() if k.startswith(prefix)}
+        return self._under[top]
+
+    def __bool__(self) -> bool:
+        if self._any is None:
+            found = self._all if self._all is not None else _damaged(
+                lambda: any(self._read([layer]) for layer in self._layers)
+            )
+            self._any = bool(found)
+        return self._any
+
+    def __getitem__(self, key: str) -> Tensor:
+        return self.everything()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.everything())
+
+    def __len__(self) -> int:
+        return len(self.everything())
+
+
+def legacy_weights(group: H5Group) -> LegacyWeights:
+    return LegacyWeights(group)
+
+
+V3_MAX_DEPTH = 64  # groups below the file's root that are searched for `vars`
+
+
+def v3_weights(group: H5Group) -> dict[str, Tensor]:
     """Keras 3 layout, keyed by group path with `vars/` left out: 'layers/dense/0'.
 
     The group names are Keras's own object keys (snake_case class name + `_N`), which the
     walker recomputes from the config; the optional `name` attributes are not always written.
     """
-    out: dict[str, Tensor] = {}
-    if depth > 64:
-        return out
+    return dict(_v3_items(group, "", 0))
+
+
+def _v3_items(group: H5Group, prefix: str, depth: int) -> Iterator[tuple[str, Tensor]]:
+    if depth > V3_MAX_DEPTH:
+        return
     for key in group.keys():
         child = group.get(key)
         if child is None:
@@ -81,10 +158,63 @@ def v3_weights(group: H5Group, prefix: str = "", depth: int = 0) -> dict[str, Te
                 node = child.get(index)
                 if node is not None and node.is_dataset:
                     path = f"{prefix}{index}"
-                    out[path] = _tensor(path, node)
+                    yield path, _tensor(path, node)
         elif not child.is_dataset:
-            out.update(v3_weights(child, f"{prefix}{key}/", depth + 1))
-    return out
+            yield from _v3_items(child, f"{prefix}{key}/", depth + 1)
+
+
+class V3Weights(Mapping[str, Tensor]):
+    """`v3_weights` of a group, looked up one key at a time ('layers/dense/0' is the
+    dataset `layers/dense/vars/0`); the whole walk happens only when iterated."""
+
+    def __init__(self, group: H5Group):
+        self._group = group
+        self._found: dict[str, Tensor | None] = {}
+        self._all: dict[str, Tensor] | None = None
+        self._any: bool | None = None
+
+    def everything(self) -> dict[str, Tensor]:
+        if self._all is None:
+            self._all = _damaged(lambda: v3_weights(self._group))
+        return self._all
+
+    def _lookup(self, key: str) -> Tensor | None:
+        if self._all is not None:
+            return self._all.get(key)
+        if key not in self._found:
+            self._found[key] = _damaged(lambda: self._read(key))
+        return self._found[key]
+
+    def _read(self, key: str) -> Tensor | None:
+        *groups, index = key.split("/")
+        # v3_weights never descends into a group named `vars`, nor below V3_MAX_DEPTH.
+        if len(groups) > V3_MAX_DEPTH + 1 or any(g in ("", ".", "..", "vars") for g in groups):
+            return None
+        found = self._group.get("/".join([*groups, "vars", index])) if index else None
+        return _tensor(key, found) if found is not None and found.is_dataset else None
+
+    def __bool__(self) -> bool:
+        if self._any is None:
+            found = self._all if self._all is not None else _damaged(
+                lambda: next(_v3_items(self._group, "", 0), None)
+            )
+            self._any = bool(found)
+        return self._any
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._lookup(key) is not None
+
+    def __getitem__(self, key: str) -> Tensor:
+        found = self._lookup(key) if isinstance(key, str) else None
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.everything())
+
+    def __len__(self) -> int:
+        return len(self.everything())
 
 
 def read_h5(f: H5File, file_name: str, size: int | None) -> ModelSource:
@@ -121,7 +251,7 @@ def read_h5(f: H5File, file_name: str, size: int | None) -> ModelSource:
         return _weights_only(file_name, size, keras_version, backend, legacy_weights(f), LEGACY_H5)
     keys = set(f.keys())
     if "layers" in keys or ("vars" in keys and "_layer_checkpoint_dependencies" not in keys):
-        return _weights_only(file_name, size, keras_version, backend, v3_weights(f), KERAS_V3)
+        return _weights_only(file_name, size, keras_version, backend, V3Weights(f), KERAS_V3)
     raise NotAKerasModel(
         "this is an HDF5 file, but not a Keras model: it has no 'model_config' attribute and "
         "no Keras weights layout. Save the model with model.save('model.h5') or "
@@ -134,7 +264,7 @@ def _weights_only(
     size: int | None,
     keras_version: str | None,
     backend: str | None,
-    weights: dict[str, Tensor],
+    weights: Mapping[str, Tensor],
     layout: str,
 ) -> ModelSource:
     source = ModelSource(

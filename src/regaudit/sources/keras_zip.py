@@ -8,7 +8,7 @@ from typing import BinaryIO
 from regaudit.errors import NotAKerasModel, UnreadableFile
 from regaudit.sources import hdf5
 from regaudit.sources.jsonutil import MAX_CONFIG_BYTES, parse_json
-from regaudit.sources.keras_h5 import v3_weights
+from regaudit.sources.keras_h5 import V3Weights
 from regaudit.sources.model import KERAS_V3, ModelSource
 
 
@@ -69,7 +69,7 @@ def read_keras_zip(f: BinaryIO, file_name: str, size: int | None) -> ModelSource
         else:
             source._closers.append(member.close)
             source._closers.append(weights_file.close)
-            source.weights = v3_weights(weights_file)
+            source.weights = V3Weights(weights_file)
     source._closers.append(z.close)
     return source
 

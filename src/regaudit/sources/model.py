@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,15 +18,22 @@ class TensorStats:
 
 @dataclass
 class Tensor:
-    """A stored weight tensor; its numbers are read only when stats() is called."""
+    """A stored weight tensor: nothing of it is read until its shape, dtype or stats() are
+    asked for (`node` is the HDF5 backend's dataset)."""
 
     path: str  # segments joined by "/": owning layer names, then the weight's own name or index
-    shape: tuple[int, ...]
-    dtype: str
-    read_stats: Callable[[], TensorStats]
+    node: Any
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.node.shape)
+
+    @property
+    def dtype(self) -> str:
+        return str(self.node.dtype)
 
     def stats(self) -> TensorStats:
-        return self.read_stats()
+        return self.node.stats()
 
 
 # Formats, as reported in the JSON report's source.format.
@@ -48,8 +55,9 @@ class ModelSource:
     training_config: dict[str, Any] | None
     size: int | None = None
     # "/"-joined weight path -> Tensor. Legacy HDF5: "<top layer>/<weight name>";
-    # .keras: "<vars name of each ancestor>/<var index>".
-    weights: dict[str, Tensor] = field(default_factory=dict)
+    # .keras: "<vars name of each ancestor>/<var index>". HDF5 readers look tensors up
+    # lazily (keras_h5.LegacyWeights, V3Weights): only those a finding needs are opened.
+    weights: Mapping[str, Tensor] = field(default_factory=dict)
     weight_layout: str | None = None  # "legacy-h5" (named weights), "keras-v3" (indexed vars)
     notes: list[tuple[str, str]] = field(default_factory=list)  # (code, message)
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
