@@ -1,5 +1,8 @@
 """regaudit's benchmarks: python benchmarks/run.py [--runs N] [--out FILE] [--skip ...]
 
+Any Python ≥ 3.11 starts it: it runs itself in the project's venv (.venv, made as
+`python build.py test` makes it, with Chromium) and builds dist/ if needed.
+
 Prints one table and writes the figures as JSON (default benchmarks/results.json, git-ignored).
 Everything runs on this machine: dist/ (built if needed) and Netron's web app (downloaded
 with pip into build/bench-cache/) are served on 127.0.0.1 to a headless Chromium (Debian's
@@ -26,6 +29,22 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(ROOT), str(HERE)]
+
+
+def _in_project_venv() -> None:
+    """Run in the venv `python build.py test` makes (h5py, Playwright, regaudit): any other
+    Python sets it up the same way (and Chromium), then runs this script again inside it."""
+    import build  # the repo's build.py
+
+    if Path(sys.prefix).resolve() == build.VENV.resolve():
+        return
+    py = build.ensure_venv()
+    build.ensure_chromium()
+    os.execv(str(py), [str(py), __file__, *sys.argv[1:]])
+
+
+if __name__ == "__main__":
+    _in_project_venv()
 
 import cli_bench  # noqa: E402
 import models  # noqa: E402
