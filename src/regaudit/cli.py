@@ -2,6 +2,8 @@
 
 Exit status: 0 nothing matched --fail-on, 1 something did, 2 an input could not be read
 (2 wins). A bad file costs one line on stderr, never a traceback, and the batch goes on.
+Each file is audited in a child process (regaudit.isolate): a file that crashes the HDF5
+library costs that file only.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from regaudit.errors import NotAKerasModel, RegauditError
+from regaudit.isolate import Isolated
 from regaudit.render import FORMATS, join, render
 from regaudit.report import MODES, OUTCOMES
 
@@ -101,20 +104,23 @@ def expand(paths: Sequence[str], run: Run) -> Iterator[Input]:
             complain(arg, "no such file or directory")
 
 
-def _audit(path: str) -> dict[str, Any]:
+def _audit(path: str, fmt: str) -> tuple[dict[str, Any], str]:
+    """The report's dict and its rendering (run in the child process: see regaudit.isolate)."""
     # Imported here so that `--help` works, and a broken install fails per file, not at start.
     from regaudit.audit import audit_path
 
     # The base name, as the web page knows it: CLI and page JSON are byte-identical.
-    return audit_path(path, display_name=os.path.basename(path)).to_dict()
+    report = audit_path(path, display_name=os.path.basename(path)).to_dict()
+    # Rendered here, once: a renderer failure is this file's problem, not the batch's.
+    return report, render(report, fmt)
 
 
-def audit_one(item: Input, fmt: str, run: Run) -> tuple[dict[str, Any], str] | None:
+def audit_one(
+    item: Input, fmt: str, run: Run, isolated: Isolated
+) -> tuple[dict[str, Any], str] | None:
     """The report's dict and its rendering in `fmt`, or None after one line on stderr."""
     try:
-        report = _audit(item.path)
-        # Rendered here, once: a renderer failure is this file's problem, not the batch's.
-        return report, render(report, fmt)
+        return isolated.run(_audit, item.path, fmt)
     except RegauditError as e:
         if (
             item.from_directory
@@ -179,7 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="model files, directories (searched for *.h5 *.hdf5 *.keras *.json) or globs",
     )
     parser.add_argument("--format", choices=tuple(FORMATS), default="text", help="output format")
-    parser.add_argument("--output", metavar="PATH", help="write the report here, not to stdout")
+    parser.add_argument(
+        "-o", "--output", metavar="PATH", help="write the report here, not to stdout"
+    )
     parser.add_argument(
         "--fail-on",
         type=parse_fail_on,
@@ -222,21 +230,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _preload() -> None:
+    """Import the auditing modules here, once, so that each forked audit child has them. numpy's
+    OpenBLAS would start a thread per core, and a process with threads does not fork
+    (regaudit.isolate); nothing here uses BLAS, so one thread is asked for (unless set)."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    try:
+        import regaudit.audit  # noqa: F401
+    except Exception:  # noqa: BLE001, S110 - a broken install is reported per file (see _audit)
+        pass
+
+
 def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     run = Run()
     pieces: list[str] = []
-    for item in expand(args.paths, run):
-        done = audit_one(item, args.format, run)
-        if done is None:
-            continue
-        report, rendered = done
-        run.reports.append(report)
-        pieces.append(rendered)
-        hits = matches_fail_on(report, args.fail_on, args.mode)
-        if hits:
-            run.failed = True
-            complain(item.path, "--fail-on matched: " + ", ".join(hits))
+    _preload()
+    with Isolated() as isolated:
+        for item in expand(args.paths, run):
+            done = audit_one(item, args.format, run, isolated)
+            if done is None:
+                continue
+            report, rendered = done
+            run.reports.append(report)
+            pieces.append(rendered)
+            hits = matches_fail_on(report, args.fail_on, args.mode)
+            if hits:
+                run.failed = True
+                complain(item.path, "--fail-on matched: " + ", ".join(hits))
 
     try:
         write_output(join(pieces, args.format), args.output)  # = render_many(run.reports, ...)

@@ -95,3 +95,23 @@ def test_served_csp_allows_only_wasm_eval(page_site: Site) -> None:
     assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp
     for directive in ("default-src 'self'", "connect-src 'self'"):
         assert directive in csp
+
+
+def test_a_file_that_crashes_hdf5_natively_leaves_the_page_working(
+    page_site: Site, tmp_path: Path
+) -> None:
+    """adamw_compiled.h5 with byte 1897 inverted segfaults the HDF5 in h5py (the CLI contains
+    that in a child process: tests/test_cli.py). In the page HDF5 runs as wasm: the file gets a
+    report or a one-line error section, never a stack trace, and the next file is audited."""
+    data = bytearray((ROOT / "tests" / "fixtures" / "keras-2.15.0" / "adamw_compiled.h5").read_bytes())
+    data[1897] ^= 0xFF
+    flipped = tmp_path / "flipped.h5"
+    flipped.write_bytes(bytes(data))
+    good = EXAMPLES / "rnn.h5"
+    page_site.audit(flipped, good)
+    section = page_site.section(flipped.name)
+    error = section.get_attribute("data-error")
+    if error is not None:
+        assert error.strip() and "\n" not in error and "Traceback" not in error
+    assert page_site.download(good.name, "json") == cli(good)
+    assert page_site.errors == []
