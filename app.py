@@ -33,13 +33,13 @@ def audit(path: str, name: str) -> dict[str, Any]:
     """`{"ok": True, "name", "html", "json", "csv", "md"}` or `{"ok": False, "name", "error"}`."""
     from regaudit.audit import audit_path
     from regaudit.errors import RegauditError
-    from regaudit.render import render, render_many
+    from regaudit.render import render
 
     try:
         report = audit_path(path, display_name=name).to_dict()
         result: dict[str, Any] = {"ok": True, "name": name, "html": render(report, "html")}
         for fmt in DOWNLOADS:
-            result[fmt] = render_many([report], fmt)  # what the CLI writes for one file
+            result[fmt] = render(report, fmt)  # what the CLI writes for one file
         return result
     except RegauditError as e:
         return {"ok": False, "name": name, "error": str(e) or type(e).__name__}

@@ -300,6 +300,14 @@ def ensure_built() -> Path:
 # --- serve ----------------------------------------------------------------------------------
 
 
+# Sent with every file (the benchmarks serve dist/ with them too).
+RESPONSE_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-cache",
+}
+
+
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
     """Static files with the right MIME types, the page's CSP as a header, and no caching
     (the service worker does the caching)."""
@@ -308,9 +316,8 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
     quiet = True
 
     def end_headers(self) -> None:
-        self.send_header("Content-Security-Policy", CSP)
-        self.send_header("X-Content-Type-Options", "nosniff")
-        self.send_header("Cache-Control", "no-cache")
+        for name, value in RESPONSE_HEADERS.items():
+            self.send_header(name, value)
         super().end_headers()
 
     def log_message(self, format: str, *args: object) -> None:

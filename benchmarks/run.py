@@ -326,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
                     generated[(regularized, size)] = models.scaled_model(path, size, regularized)
         netron_dir = None if "netron" in skip or "files" in skip else netron.ensure_netron()
         roots = {"/": build.DIST, "/bench/": HERE / "floor"}
-        with web.serve(roots, web.product_headers()) as site, \
+        with web.serve(roots, build.RESPONSE_HEADERS) as site, \
                 web.serve({"/": netron_dir or HERE}) as netron_url, sync_playwright() as p:
             browser = web.launch(p)
             results["machine"] = machine(web.chromium_version(browser))

@@ -82,10 +82,11 @@ def chromium_version(browser: Browser) -> str:
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
     """Static files under `roots` (URL prefix -> directory; longest prefix wins), with the
-    product server's headers (CSP, nosniff, no-cache) when `headers` is set."""
+    product server's headers (build.RESPONSE_HEADERS) when `headers` is set."""
 
     roots: dict[str, Path] = {}
-    headers: dict[str, str] = {}
+    # Not `headers`: BaseHTTPRequestHandler keeps the request's headers under that name.
+    response_headers: dict[str, str] = {}
 
     def translate_path(self, path: str) -> str:
         clean = urlparse(path).path
@@ -96,7 +97,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         return super().translate_path(path)
 
     def end_headers(self) -> None:
-        for name, value in self.headers.items():
+        for name, value in self.response_headers.items():
             self.send_header(name, value)
         super().end_headers()
 
@@ -118,10 +119,10 @@ def serve(roots: dict[str, Path], headers: dict[str, str] | None = None) -> Iter
 
     class Handler(_Handler):
         extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
-                          **build.MIME_TYPES, ".mjs": "text/javascript"}
+                          **build.MIME_TYPES}
 
     Handler.roots = dict(roots)
-    Handler.headers = dict(headers or {})
+    Handler.response_headers = dict(headers or {})
     server = _Server(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -130,17 +131,6 @@ def serve(roots: dict[str, Path], headers: dict[str, str] | None = None) -> Iter
     finally:
         server.shutdown()
         server.server_close()
-
-
-def product_headers() -> dict[str, str]:
-    """What `python build.py serve` sends with every file."""
-    import build
-
-    return {
-        "Content-Security-Policy": build.CSP,
-        "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "no-cache",
-    }
 
 
 # --- pages ----------------------------------------------------------------------------------

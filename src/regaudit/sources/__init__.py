@@ -53,18 +53,13 @@ def _read_hdf5(path: str, name: str, size: int) -> ModelSource:
         raise
     except Exception as e:
         raise UnreadableFile(
-            f"an HDF5 file that cannot be opened; it may be truncated or damaged ({_short(e)})"
+            "an HDF5 file that cannot be opened; it may be truncated or damaged "
+            f"({hdf5.short_message(e)})"
         ) from None
     try:
-        source = read_h5(h5, name, size)
+        source = hdf5.damaged(lambda: read_h5(h5, name, size))
     except RegauditError:
         h5.close()
         raise
-    except Exception as e:
-        h5.close()
-        raise UnreadableFile(f"a damaged HDF5 file: {_short(e)}") from None
     source._closers.append(h5.close)
     return source
-
-
-_short = hdf5.short_message

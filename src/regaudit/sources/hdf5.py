@@ -7,7 +7,12 @@ CPython uses h5py (`h5py_backend`), the browser plugs in h5wasm (`h5wasm_backend
 
 from __future__ import annotations
 
-from typing import Any, BinaryIO, Protocol
+from collections.abc import Callable
+from typing import Any, BinaryIO, Protocol, TypeVar
+
+from regaudit.errors import RegauditError, UnreadableFile
+
+T = TypeVar("T")
 
 
 class H5Dataset(Protocol):
@@ -49,6 +54,17 @@ def short_message(e: Exception) -> str:
     """An HDF5 library's error as one short line."""
     text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
     return text[:200]
+
+
+def damaged(read: Callable[[], T]) -> T:
+    """read(), with any failure of the HDF5 library (h5py's OSError, h5wasm's Error, ...)
+    turned into UnreadableFile: what a damaged file gets, however late it is read."""
+    try:
+        return read()
+    except RegauditError:
+        raise
+    except Exception as e:
+        raise UnreadableFile(f"a damaged HDF5 file: {short_message(e)}") from None
 
 
 def set_backend(backend: H5Backend) -> None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, TypeVar
+from collections.abc import Iterable, Iterator, Mapping
 
-from regaudit.errors import NotAKerasModel, RegauditError, UnreadableFile
-from regaudit.sources.hdf5 import H5File, H5Group, short_message
+from regaudit.errors import NotAKerasModel, UnreadableFile
+from regaudit.sources.hdf5 import H5File, H5Group, damaged
 from regaudit.sources.jsonutil import parse_json
 from regaudit.sources.model import (
     KERAS_V3,
@@ -15,8 +14,6 @@ from regaudit.sources.model import (
     ModelSource,
     Tensor,
 )
-
-T = TypeVar("T")
 
 
 def list_attr(group: H5Group, name: str) -> list[str] | None:
@@ -48,20 +45,6 @@ def _text_attr(group: H5Group, name: str) -> str | None:
     return value
 
 
-def _tensor(path: str, node: Any) -> Tensor:
-    return Tensor(path=path, node=node)
-
-
-def _damaged(read: Callable[[], T]) -> T:
-    """A read made after the file was opened, failing as a failure in read_h5 would have."""
-    try:
-        return read()
-    except RegauditError:
-        raise
-    except Exception as e:
-        raise UnreadableFile(f"a damaged HDF5 file: {short_message(e)}") from None
-
-
 class LegacyWeights(Mapping[str, Tensor]):
     """Keras 2 layout: `layer_names` -> each layer's `weight_names`, keyed
     '<layer>/<weight name>'.
@@ -90,12 +73,12 @@ class LegacyWeights(Mapping[str, Tensor]):
             for weight in list_attr(layer_group, "weight_names") or []:
                 node = layer_group.get(weight)
                 if node is not None and node.is_dataset:
-                    out[f"{layer}/{weight}"] = _tensor(f"{layer}/{weight}", node)
+                    out[f"{layer}/{weight}"] = Tensor(f"{layer}/{weight}", node)
         return out
 
     def everything(self) -> dict[str, Tensor]:
         if self._all is None:
-            self._all = _damaged(lambda: self._read(self._layers))
+            self._all = damaged(lambda: self._read(self._layers))
         return self._all
 
     def under(self, top: str) -> dict[str, Tensor]:
@@ -108,13 +91,13 @@ class LegacyWeights(Mapping[str, Tensor]):
                 # Only a layer named `top`, below it, or above it can make such a key.
                 near = [n for n in self._by_head.get(top.split("/", 1)[0], [])
                         if f"{n}/".startswith(prefix) or prefix.startswith(f"{n}/")]
-                found = _damaged(lambda: self._read(near))
+                found = damaged(lambda: self._read(near))
             self._under[top] = {k: t for k, t in found.items() if k.startswith(prefix)}
         return self._under[top]
 
     def __bool__(self) -> bool:
         if self._any is None:
-            found = self._all if self._all is not None else _damaged(
+            found = self._all if self._all is not None else damaged(
                 lambda: any(self._read([layer]) for layer in self._layers)
             )
             self._any = bool(found)
@@ -128,10 +111,6 @@ class LegacyWeights(Mapping[str, Tensor]):
 
     def __len__(self) -> int:
         return len(self.everything())
-
-
-def legacy_weights(group: H5Group) -> LegacyWeights:
-    return LegacyWeights(group)
 
 
 V3_MAX_DEPTH = 64  # groups below the file's root that are searched for `vars`
@@ -158,7 +137,7 @@ def _v3_items(group: H5Group, prefix: str, depth: int) -> Iterator[tuple[str, Te
                 node = child.get(index)
                 if node is not None and node.is_dataset:
                     path = f"{prefix}{index}"
-                    yield path, _tensor(path, node)
+                    yield path, Tensor(path, node)
         elif not child.is_dataset:
             yield from _v3_items(child, f"{prefix}{key}/", depth + 1)
 
@@ -175,14 +154,14 @@ class V3Weights(Mapping[str, Tensor]):
 
     def everything(self) -> dict[str, Tensor]:
         if self._all is None:
-            self._all = _damaged(lambda: v3_weights(self._group))
+            self._all = damaged(lambda: v3_weights(self._group))
         return self._all
 
     def _lookup(self, key: str) -> Tensor | None:
         if self._all is not None:
             return self._all.get(key)
         if key not in self._found:
-            self._found[key] = _damaged(lambda: self._read(key))
+            self._found[key] = damaged(lambda: self._read(key))
         return self._found[key]
 
     def _read(self, key: str) -> Tensor | None:
@@ -191,11 +170,11 @@ class V3Weights(Mapping[str, Tensor]):
         if len(groups) > V3_MAX_DEPTH + 1 or any(g in ("", ".", "..", "vars") for g in groups):
             return None
         found = self._group.get("/".join([*groups, "vars", index])) if index else None
-        return _tensor(key, found) if found is not None and found.is_dataset else None
+        return Tensor(key, found) if found is not None and found.is_dataset else None
 
     def __bool__(self) -> bool:
         if self._any is None:
-            found = self._all if self._all is not None else _damaged(
+            found = self._all if self._all is not None else damaged(
                 lambda: next(_v3_items(self._group, "", 0), None)
             )
             self._any = bool(found)
@@ -243,12 +222,12 @@ def read_h5(f: H5File, file_name: str, size: int | None) -> ModelSource:
             model_config=config,
             training_config=training if isinstance(training, dict) else None,
             size=size,
-            weights=legacy_weights(weights_group),
+            weights=LegacyWeights(weights_group),
             weight_layout=LEGACY_H5,
         )
         return source
     if "layer_names" in root_names or "layer_names0" in root_names:
-        return _weights_only(file_name, size, keras_version, backend, legacy_weights(f), LEGACY_H5)
+        return _weights_only(file_name, size, keras_version, backend, LegacyWeights(f), LEGACY_H5)
     keys = set(f.keys())
     if "layers" in keys or ("vars" in keys and "_layer_checkpoint_dependencies" not in keys):
         return _weights_only(file_name, size, keras_version, backend, V3Weights(f), KERAS_V3)

@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from regaudit.sources.hdf5 import damaged
+
 
 @dataclass(frozen=True)
 class TensorStats:
@@ -18,22 +20,13 @@ class TensorStats:
 
 @dataclass
 class Tensor:
-    """A stored weight tensor: nothing of it is read until its shape, dtype or stats() are
-    asked for (`node` is the HDF5 backend's dataset)."""
+    """A stored weight tensor: its numbers are read only when stats() is called."""
 
     path: str  # segments joined by "/": owning layer names, then the weight's own name or index
-    node: Any
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return tuple(self.node.shape)
-
-    @property
-    def dtype(self) -> str:
-        return str(self.node.dtype)
+    node: Any  # the HDF5 backend's dataset
 
     def stats(self) -> TensorStats:
-        return self.node.stats()
+        return damaged(self.node.stats)
 
 
 # Formats, as reported in the JSON report's source.format.
