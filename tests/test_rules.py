@@ -250,12 +250,17 @@ def test_legacy_h5_without_version_does_not_import() -> None:
     assert outcomes(report) == [("error", "error")]
 
 
+ADAM_231 = {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "decay": 0.0,
+            "epsilon": 1e-07, "amsgrad": False}
+
+
 @pytest.mark.parametrize(("training", "version", "strict", "lenient"), [
-    ({"optimizer_config": {"class_name": "Custom>AdamW", "config": {"weight_decay": 0.004}}},
-     "2.15.0", "error", "dropped"),
-    ({"optimizer_config": {"class_name": "Adam", "config": {"weight_decay": 0.01}}},
-     "2.15.0", "dropped", "dropped"),
-    ({"optimizer_config": {"class_name": "Adam", "config": {"decay": 0.0}}}, "2.3.1", "noop", "noop"),
+    ({"optimizer_config": {"class_name": "Custom>AdamW", "config": {"weight_decay": 0.004}},
+      "loss": "mse"}, "2.15.0", "error", "dropped"),
+    ({"optimizer_config": {"class_name": "Adam", "config": {**ADAM_231, "weight_decay": 0.01}},
+      "loss": "mse"}, "2.15.0", "dropped", "dropped"),
+    ({"optimizer_config": {"class_name": "Adam", "config": ADAM_231}, "loss": "mse"}, "2.3.1",
+     "noop", "noop"),
     ({"optimizer": {"class_name": "AdamW", "config": {"weight_decay": 0.004}}}, "3.1.0", "error",
      "error"),
     (None, "2.3.1", "noop", "noop"),

@@ -8,13 +8,19 @@ from regaudit import rules
 from regaudit.coeffs import shortest
 from regaudit.importers import DEFAULT, Profile
 from regaudit.keras import MODEL_CLASSES, Site, walk_model
-from regaudit.report import Blocker, Finding, Note, Penalty, Report, Training
+from regaudit.report import MODES, Blocker, Finding, Note, Penalty, Report, Training
+from regaudit.rules import Block
 from regaudit.sources import ModelSource, read_model
 from regaudit.sources.model import JSON_CONFIG, KERAS_V3, LEGACY_H5, TensorStats
+from regaudit.training import Failure, import_training, java_class
 from regaudit.weights import find_tensors
 
-# The optimizers KerasOptimizerUtils.mapOptimizer knows (matched lower-case, no "Custom>" strip).
-MAPPED_OPTIMIZERS = frozenset({"adam", "adadelta", "adagrad", "adamax", "nadam", "sgd", "rmsprop"})
+SHARED_NOTE = (
+    "{name} is called on {n} inputs (a shared layer): DL4J imports it once, over all its inputs "
+    "merged, so its weights have another shape than the file's and do not hold the stored values"
+)
+SHARED_PENALTY = ("DL4J's score is unknown: the shared layer's DL4J weights are not the stored "
+                  "ones (another shape, values not copied)")
 
 
 def audit_path(path: str, display_name: str | None = None, profile: Profile = DEFAULT) -> Report:
@@ -30,28 +36,47 @@ def keras_major(version: str | None) -> int | None:
     return None
 
 
-def file_blockers(source: ModelSource, major: int | None, profile: Profile) -> list[Blocker]:
+def file_blockers(source: ModelSource, major: int | None, profile: Profile) -> list[Block]:
+    """Reasons the whole file fails, in either mode, before any layer is looked at."""
     out = []
     if source.format == KERAS_V3:
-        out.append(Blocker(None, "KERAS_ARCHIVE", "a .keras archive cannot be read by DL4J's "
-                           "importer (HDF5 only): re-save as .h5 with Keras 2",
-                           list(rules_modes())))
-    if major is not None and major not in profile.readable_majors:
-        out.append(Blocker(None, "KERAS_MAJOR_VERSION", f"Keras major version has to be either 1 "
-                           f"or 2 ({major} provided)", list(rules_modes())))
+        out.append(Block("KERAS_ARCHIVE", "a .keras archive cannot be read by DL4J's importer "
+                         "(HDF5 only): re-save as .h5 with Keras 2",
+                         "RuntimeException: H5Fopen failed"))
     if source.format == LEGACY_H5 and source.keras_version is None:
-        out.append(Blocker(None, "KERAS_VERSION_MISSING", "the HDF5 file has no keras_version "
-                           "attribute, which the importer reads unconditionally",
-                           list(rules_modes())))
-    root = (source.model_config or {}).get("class_name")
+        out.append(Block("KERAS_VERSION_MISSING", "the HDF5 file has no keras_version "
+                         "attribute, which the importer reads unconditionally",
+                         "NullPointerException"))
+    config = source.model_config or {}
+    root = config.get("class_name")
     if root not in MODEL_CLASSES:
-        out.append(Blocker(None, "ROOT_NOT_A_MODEL", f"the root class is {root!r}, not "
-                           "Sequential, Model or Functional", list(rules_modes())))
+        out.append(Block("ROOT_NOT_A_MODEL", f"the root class is {root!r}, not "
+                         "Sequential, Model or Functional",
+                         f"{rules.INVALID}Expected model class name Model or Functional "
+                         f"(found {root})"))
+    elif root not in profile.sequential_roots:
+        out += _io_list_blockers(config)
+    if major is not None and major not in profile.readable_majors:
+        out.append(Block("KERAS_MAJOR_VERSION", f"Keras major version has to be either 1 "
+                         f"or 2 ({major} provided)", f"{rules.UNSUPPORTED}Keras major version "
+                         f"has to be either 1 or 2 ({major} provided)"))
     return out
 
 
-def rules_modes() -> tuple[str, str]:
-    return ("strict", "lenient")
+def _io_list_blockers(config: dict[str, Any]) -> list[Block]:
+    """A functional model's input_layers/output_layers entries are read as [name, node, index]
+    lists; Keras 3 writes a single input or output as one flat list."""
+    inner = config.get("config") if isinstance(config.get("config"), dict) else {}
+    for key in ("input_layers", "output_layers"):
+        entries = inner.get(key)
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, list):
+                return [Block("MODEL_IO_FORMAT", f"{key} is written as one flat list "
+                              f"({entries!r:.60}), the Keras 3 form; the importer reads a list "
+                              "of [layer, node, tensor] lists",
+                              f"ClassCastException: class {java_class(entry)} cannot be cast "
+                              "to class java.util.List")]
+    return []
 
 
 def audit_source(source: ModelSource, profile: Profile = DEFAULT) -> Report:
@@ -76,52 +101,58 @@ def audit_source(source: ModelSource, profile: Profile = DEFAULT) -> Report:
         report.notes.append(Note("KERAS_VERSION_ASSUMED", "the JSON config has no keras_version: "
                                  "DL4J then assumes Keras 1; layer classes were judged against "
                                  "both the Keras 1 and Keras 2 lists"))
-    report.blocking.extend(file_blockers(source, major, profile))
-    file_blocker = (
-        (report.blocking[0].code, report.blocking[0].message) if report.blocking else None
-    )
+    both = list(MODES)
+    file_blocks = file_blockers(source, major, profile)
+    report.blocking.extend(Blocker(None, b.code, b.message, both, b.importer_error)
+                           for b in file_blocks)
+    file_block = file_blocks[0] if file_blocks else None
 
     tree = walk_model(source.model_config)
-    layer_blockers: dict[int, tuple[str, str]] = {}
+    layer_blocks: dict[int, Block] = {}
     for index, layer in enumerate(tree.top_layers):
-        blocked = rules.layer_blocker(layer, profile, majors)
-        if blocked:
-            layer_blockers[index] = blocked
-            report.blocking.append(Blocker(layer.name, blocked[0], blocked[1],
-                                           list(rules_modes())))
+        block = rules.layer_blocker(layer, profile, majors)
+        if block:
+            layer_blocks[index] = block
+            report.blocking.append(Blocker(layer.name, block.code, block.message, both,
+                                           block.importer_error))
 
+    # A layer called on several inputs is imported once, over all of them merged: its DL4J
+    # weights have another shape than the file's and are not the stored ones.
+    shared = {i for i, layer in enumerate(tree.top_layers) if layer.inbound_nodes > 1}
+    for i in sorted(shared):
+        report.notes.append(Note("SHARED_LAYER_MERGED", SHARED_NOTE.format(
+            name=tree.top_layers[i].name, n=tree.top_layers[i].inbound_nodes)))
     stats_cache: dict[str, TensorStats] = {}
     for site in tree.sites:
-        blocker = file_blocker or layer_blockers.get(site.top_index)
-        finding = _finding(site, blocker, source, stats_cache)
+        block = file_block or layer_blocks.get(site.top_index)
+        finding, decisions = _finding(site, block, source, stats_cache, site.top_index in shared)
         report.findings.append(finding)
         for code, problem in site.regularizer.problems():
             report.notes.append(Note(code, f"{'/'.join(site.layer_path)} {site.field}: {problem}"))
-        if blocker is None:
-            modes = [m for m, o in zip(rules_modes(), (finding.outcome, finding.outcome_lenient),
-                                       strict=True) if o == "error"]
-            if modes:
+        if block is None:
+            errors = {m: d for m, d in zip(MODES, decisions, strict=True)
+                      if d.outcome == "error"}
+            for error in {d.importer_error for d in errors.values()}:
+                modes = [m for m, d in errors.items() if d.importer_error == error]
                 report.blocking.append(Blocker(finding.layer, finding.codes[0],
-                                               f"{finding.field}: {finding.message}", modes))
+                                               f"{finding.field}: {finding.message}", modes,
+                                               error))
 
-    report.training = _training(source, major, file_blocker is not None)
-    if report.training.outcome == "error" or report.training.outcome_lenient == "error":
-        modes = [m for m, o in zip(rules_modes(), (report.training.outcome,
-                                                   report.training.outcome_lenient), strict=True)
-                 if o == "error"]
-        if not file_blocker:
-            report.blocking.append(Blocker(None, report.training.codes[0],
-                                           report.training.message, modes))
+    report.training, failure = _training(source, tree.root_class, profile,
+                                         file_block is not None)
+    if failure and not file_block:
+        report.blocking.append(Blocker(None, failure.code, failure.message, ["strict"],
+                                       failure.importer_error))
     if not tree.sites:
         report.notes.append(Note("NO_REGULARIZERS", "no regularizer in any layer of the config"))
     return report
 
 
 def _finding(
-    site: Site, blocker: tuple[str, str] | None, source: ModelSource,
-    stats_cache: dict[str, TensorStats],
-) -> Finding:
-    strict, lenient = rules.decide(site, blocker)
+    site: Site, block: Block | None, source: ModelSource, stats_cache: dict[str, TensorStats],
+    shared: bool = False,
+) -> tuple[Finding, tuple[rules.Decision, rules.Decision]]:
+    strict, lenient = rules.decide(site, block)
     reg = site.regularizer
     target = rules.display_target(site)
     finding = Finding(
@@ -148,9 +179,10 @@ def _finding(
         message=strict.message,
         message_lenient=lenient.message,
         recommended=rules.recommended(site),
+        importer_warnings=lenient.warnings,
     )
-    finding.penalty, finding.penalty_note = _penalty(site, finding, source, stats_cache)
-    return finding
+    finding.penalty, finding.penalty_note = _penalty(site, finding, source, stats_cache, shared)
+    return finding, (strict, lenient)
 
 
 def display(reg: Any) -> str:
@@ -171,7 +203,8 @@ def display(reg: Any) -> str:
 
 
 def _penalty(
-    site: Site, finding: Finding, source: ModelSource, cache: dict[str, TensorStats]
+    site: Site, finding: Finding, source: ModelSource, cache: dict[str, TensorStats],
+    shared: bool = False,
 ) -> tuple[Penalty | None, str | None]:
     reg = site.regularizer
     if finding.target == "activity":
@@ -200,8 +233,10 @@ def _penalty(
     dl4j = sums(tensors + extra)
     imported = l1 * dl4j.sum_abs + 0.5 * l2 * dl4j.sum_sq
 
-    def as_imported(outcome: str) -> float:
-        return imported if outcome in ("applied", "altered") else 0.0
+    def as_imported(outcome: str) -> float | None:
+        if outcome not in ("applied", "altered"):
+            return 0.0
+        return None if shared else imported
 
     return Penalty(
         tensors=[t.path for t in tensors],
@@ -211,7 +246,8 @@ def _penalty(
         keras=l1 * own.sum_abs + l2 * own.sum_sq,
         dl4j_strict=as_imported(finding.outcome),
         dl4j_lenient=as_imported(finding.outcome_lenient),
-        note=f"DL4J's value also covers the {extra_target} weights" if extra else None,
+        note=SHARED_PENALTY if shared else (
+            f"DL4J's value also covers the {extra_target} weights" if extra else None),
     ), None
 
 
@@ -230,35 +266,37 @@ def _optimizer(training: dict[str, Any] | None) -> tuple[str | None, float | Non
     return (name if isinstance(name, str) else None), wd
 
 
-def _training(source: ModelSource, major: int | None, file_blocked: bool) -> Training:
+def _training(source: ModelSource, root_class: str, profile: Profile,
+              file_blocked: bool) -> tuple[Training, Failure | None]:
+    """The weight decay's fate, and what the strict import makes of the training config."""
     name, wd = _optimizer(source.training_config)
     has_wd = bool(wd and wd > 0)
     recommended = (f".weightDecay({shortest(wd)}, true) + .weightDecayBias({shortest(wd)}, true)"
                    if has_wd else "nothing to set")
     wd_text = f"weight_decay={shortest(wd)}" if has_wd else "no weight decay"
+    imported = import_training(source.training_config, root_class, profile)
+    lenient = "dropped" if has_wd else "noop"
     if file_blocked and name is not None:
         outcome = lenient = "error"
         codes = ["FILE_NOT_IMPORTABLE"]
         message = f"{wd_text}; the file itself does not import"
+    elif imported.failure:
+        outcome = "error"
+        codes = [imported.failure.code]
+        lost = f"; {wd_text} is lost" if has_wd else ""
+        message = (f"{imported.failure.message} (lenient: the training config is not read"
+                   f"{lost})")
     elif name is None:
         outcome = lenient = "noop"
         codes = ["NO_OPTIMIZER"]
         message = "no optimizer saved in the file (not compiled, or saved without it)"
     else:
-        mapped = name.lower() in MAPPED_OPTIMIZERS
-        lenient = "dropped" if has_wd else "noop"
-        if not mapped:
-            outcome = "error"
-            codes = ["OPTIMIZER_UNMAPPED"]
-            message = (f"'Optimizer with name {name} can not be matched to a DL4J optimizer' "
-                       f"(lenient: the training config is skipped; {wd_text} "
-                       f"{'is lost' if has_wd else ''})").replace(" )", ")")
-        else:
-            outcome = lenient
-            codes = ["WEIGHT_DECAY_NOT_READ"] if has_wd else ["NO_WEIGHT_DECAY"]
-            message = (f"{name} is mapped, but weight_decay is never read: {wd_text} is lost"
-                       if has_wd else f"{name} is mapped; it has no weight decay")
-    return Training(
+        outcome = lenient
+        codes = ["WEIGHT_DECAY_NOT_READ"] if has_wd else ["NO_WEIGHT_DECAY"]
+        mapped = f"{name} is mapped to DL4J's {imported.updater}"
+        message = (f"{mapped}, but weight_decay is never read: {wd_text} is lost"
+                   if has_wd else f"{mapped}; it has no weight decay")
+    training = Training(
         optimizer=name,
         weight_decay=wd,
         weight_decay_display=shortest(wd) if wd is not None else None,
@@ -267,4 +305,6 @@ def _training(source: ModelSource, major: int | None, file_blocked: bool) -> Tra
         codes=codes,
         message=message,
         recommended=recommended,
+        dl4j_updater=imported.updater,
     )
+    return training, None if file_blocked else imported.failure

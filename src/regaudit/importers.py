@@ -29,6 +29,46 @@ _KERAS1_ONLY = frozenset(
 _KERAS2_ONLY = frozenset("Conv1D Conv2D Conv3D Conv2DTranspose SeparableConv2D".split())
 
 
+# The learning rate: `lr` if the config has it, else `learning_rate`.
+_LR = ("lr", "learning_rate")
+
+
+@dataclass(frozen=True)
+class OptimizerCase:
+    """One case of KerasOptimizerUtils.mapOptimizer's switch."""
+
+    updater: str  # the DL4J IUpdater class it builds
+    reads: tuple[tuple[str, ...], ...]  # keys cast to double, in order (first present of each)
+    optional: tuple[str, ...] = ()  # read with a default when absent
+
+
+# Exact names: case matters and no "Custom>" prefix is stripped; Adagrad is spelt "Adgrad".
+_OPTIMIZERS_M21 = {
+    "Adam": OptimizerCase("Adam", (_LR, ("beta_1",), ("beta_2",), ("epsilon",), ("decay",))),
+    "Adadelta": OptimizerCase("AdaDelta", (("rho",), ("epsilon",))),
+    "Adgrad": OptimizerCase("AdaGrad", (_LR, ("epsilon",), ("decay",))),
+    "Adamax": OptimizerCase("AdaMax", (_LR, ("beta_1",), ("beta_2",), ("epsilon",))),
+    "Nadam": OptimizerCase("Nadam", (_LR, ("beta_1",), ("beta_2",), ("epsilon",)),
+                           optional=("schedule_decay",)),
+    # SGD's momentum is read from `epsilon` when the config has one.
+    "SGD": OptimizerCase("Nesterovs", (_LR, ("epsilon", "momentum"), ("decay",))),
+    "RMSprop": OptimizerCase("RmsProp", (_LR, ("rho",), ("epsilon",), ("decay",))),
+}
+
+# KerasLossUtils.mapLossFunction, after lowercasing (categorical_hinge and logcosh are named in
+# the configuration class but not mapped).
+_LOSSES_M21 = frozenset(
+    """
+    mean_squared_error meansquarederror mse mean_absolute_error meanabsoluteerror mae
+    mean_absolute_percentage_error meanabsolutepercentageerror mape
+    mean_squared_logarithmic_error meansquaredlogarithmicerror msle squared_hinge squaredhinge
+    hinge sparse_categorical_crossentropy sparsecategoricalcrossentropy binary_crossentropy
+    binarycrossentropy categorical_crossentropy kullback_leibler_divergence kldivergence kld
+    poisson cosine_proximity cosinesimilarity
+    """.split()
+)
+
+
 @dataclass(frozen=True)
 class Profile:
     name: str
@@ -37,6 +77,10 @@ class Profile:
     bidirectional_merge_modes: frozenset[str]
     model_classes: frozenset[str]  # a model used as a layer: never recursed into
     readable_majors: frozenset[int]
+    optimizers: dict[str, OptimizerCase]  # class_name as written -> what the switch does
+    losses: frozenset[str]  # lowercased Keras loss names the importer maps
+    default_updater: str  # what every layer gets when no training config is imported
+    sequential_roots: frozenset[str]  # root classes imported as a MultiLayerNetwork
 
 
 DL4J_M21 = Profile(
@@ -50,6 +94,10 @@ DL4J_M21 = Profile(
     bidirectional_merge_modes=frozenset({"sum", "concat", "mul", "ave"}),
     model_classes=frozenset({"Sequential", "Functional", "Model"}),
     readable_majors=frozenset({1, 2}),
+    optimizers=_OPTIMIZERS_M21,
+    losses=_LOSSES_M21,
+    default_updater="Sgd",
+    sequential_roots=frozenset({"Sequential"}),
 )
 
 DEFAULT = DL4J_M21

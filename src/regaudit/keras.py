@@ -120,6 +120,7 @@ class TopLayer:
     name: str
     class_name: str
     config: dict[str, Any]
+    inbound_nodes: int = 0  # how many times a functional model calls it (>1: a shared layer)
 
 
 @dataclass
@@ -229,7 +230,10 @@ def walk_model(model_config: dict[str, Any]) -> ModelTree:
             raise NotAKerasModel(f"layer entry {index} is not an object")
         config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
         name = _name(entry, index)
-        tree.top_layers.append(TopLayer(name, _class(entry), config))
+        nodes = entry.get("inbound_nodes")
+        tree.top_layers.append(
+            TopLayer(name, _class(entry), config, len(nodes) if isinstance(nodes, list) else 0)
+        )
         _walk_layer(entry, [], None, index, key, tree, 0)
     return tree
 

@@ -25,8 +25,10 @@ class Penalty:
     sum_abs: float
     sum_sq: float
     keras: float  # l1·Σ|w| + l2·Σw²
-    dl4j_strict: float  # DL4J score as imported with enforceTrainingConfig=true (0 when lost)
-    dl4j_lenient: float
+    # DL4J's score as imported with enforceTrainingConfig=true / false (0 when lost; None when
+    # DL4J does not hold the stored weights, so its score cannot be known from the file)
+    dl4j_strict: float | None
+    dl4j_lenient: float | None
     note: str | None = None
 
 
@@ -50,6 +52,8 @@ class Finding:
     recommended: str  # the DL4J setting that reproduces Keras, or "no DL4J equivalent"
     penalty: Penalty | None = None
     penalty_note: str | None = None  # why no penalty (no weights in file, tensor not found...)
+    # Lenient mode: the WARN lines the importer logs because of this regularizer, verbatim.
+    importer_warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         out = _fields(self)
@@ -68,6 +72,7 @@ class Training:
     codes: list[str]
     message: str
     recommended: str
+    dl4j_updater: str | None = None  # the updater the strict import sets (None: it fails)
 
 
 @dataclass
@@ -76,6 +81,8 @@ class Blocker:
     code: str
     message: str
     modes: list[str]  # which modes it blocks: ["strict", "lenient"] or one of them
+    # How the exception the importer throws begins: "<SimpleClassName>: <message>".
+    importer_error: str | None = None
 
 
 @dataclass

@@ -12,7 +12,8 @@ Layer- and file-level errors (unknown layer class, nested model, Keras 3) come f
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from regaudit.coeffs import shortest
 from regaudit.importers import Profile
@@ -85,6 +86,16 @@ CONDITIONS: dict[str, Callable[[Regularizer], bool]] = {
 }
 
 
+# How the importer's exceptions and warnings read (verified by the conformance harness).
+CCE_MAP = "ClassCastException: class java.lang.String cannot be cast to class java.util.Map"
+UNSUPPORTED = "UnsupportedKerasConfigurationException: "
+UNKNOWN_FIELD_ERROR = UNSUPPORTED + "Unknown regularization field {key}"
+UNKNOWN_FIELD_WARNING = "Ignoring unknown regularization field {each}"  # one per unknown key
+BATCHNORM = "Regularization for BatchNormalization {target} parameter not supported"
+BATCHNORM_ERROR = UNSUPPORTED + BATCHNORM
+BATCHNORM_WARNING = BATCHNORM + "...ignoring."
+
+
 @dataclass(frozen=True)
 class Rule:
     reader: str
@@ -94,21 +105,25 @@ class Rule:
     code: str
     message: str  # strict mode; {field}, {cls}, {key}, {target} are filled in
     lenient_message: str | None = None  # when the lenient import says something else
+    error: str | None = None  # the importer's exception where an effect is "error"
+    warning: str | None = None  # the WARN line the lenient import logs ({each}: per unknown key)
 
 
 RULES: tuple[Rule, ...] = (
     # kernel_regularizer / W_regularizer (KerasRegularizerUtils.getWeightRegularizerFromConfig)
     Rule("kernel", "string", "error", "error", "STRING_CAST",
          "{field} is a bare function name; the importer casts it to a map and fails "
-         "(ClassCastException)"),
+         "(ClassCastException)", error=CCE_MAP),
     Rule("kernel", "unknown_keys_readable", "error", "warn_read", "UNKNOWN_FIELD",
          "the import fails: 'Unknown regularization field {key}'",
          "warning 'Ignoring unknown regularization field {key}', then the L1L2 value is "
-         "imported into the DL4J layer's l1/l2"),
+         "imported into the DL4J layer's l1/l2",
+         error=UNKNOWN_FIELD_ERROR, warning=UNKNOWN_FIELD_WARNING),
     Rule("kernel", "unknown_keys", "error", "warn_lost", "UNKNOWN_FIELD",
          "the import fails: 'Unknown regularization field {key}'",
          "warning 'Ignoring unknown regularization field {key}', then class {cls} is read as "
-         "0.0: the regularizer is lost"),
+         "0.0: the regularizer is lost",
+         error=UNKNOWN_FIELD_ERROR, warning=UNKNOWN_FIELD_WARNING),
     Rule("kernel", "readable", "read", "read", "IMPORTED",
          "imported into the DL4J layer's l1/l2"),
     Rule("kernel", "any", "lost", "lost", "NOT_L1L2",
@@ -116,20 +131,22 @@ RULES: tuple[Rule, ...] = (
     # bias_regularizer / b_regularizer
     Rule("bias", "string", "error", "error", "STRING_CAST",
          "{field} is a bare function name; the importer casts it to a map and fails "
-         "(ClassCastException)"),
+         "(ClassCastException)", error=CCE_MAP),
     Rule("bias", "k1_coefficients", "error", "error", "BIAS_K1",
          "'L1/L2 regularization for bias parameter not supported': a Keras 1 b_regularizer "
-         "always fails the import"),
+         "always fails the import",
+         error=UNSUPPORTED + "{k1_key} regularization for bias parameter not supported"),
     Rule("bias", "unknown_keys", "error", "warn_lost", "UNKNOWN_FIELD",
          "the import fails: 'Unknown regularization field {key}'",
          "warning 'Ignoring unknown regularization field {key}'; bias regularizers are never "
-         "imported, so it is lost"),
+         "imported, so it is lost",
+         error=UNKNOWN_FIELD_ERROR, warning=UNKNOWN_FIELD_WARNING),
     Rule("bias", "any", "lost", "lost", "BIAS_NOT_IMPORTED",
          "bias regularizers are never imported: no DL4J layer gets l1Bias/l2Bias"),
     # depthwise_regularizer on DepthwiseConv2D / SeparableConv2D (no unknown-field check)
     Rule("depthwise", "string", "error", "error", "STRING_CAST",
          "{field} is a bare function name; the importer casts it to a map and fails "
-         "(ClassCastException)"),
+         "(ClassCastException)", error=CCE_MAP),
     Rule("depthwise", "readable", "read", "read", "IMPORTED",
          "imported into the DL4J layer's l1/l2"),
     Rule("depthwise", "any", "lost", "lost", "NOT_L1L2",
@@ -139,7 +156,8 @@ RULES: tuple[Rule, ...] = (
          "the import fails: 'Regularization for BatchNormalization {target} parameter not "
          "supported'",
          "warning 'Regularization for BatchNormalization {target} parameter not supported'; "
-         "the regularizer is lost"),
+         "the regularizer is lost",
+         error=BATCHNORM_ERROR, warning=BATCHNORM_WARNING),
     # a Bidirectional's explicit backward_layer
     Rule("backward", "any", "lost", "lost", "BACKWARD_LAYER_IGNORED",
          "Bidirectional's backward_layer is never read: DL4J rebuilds both directions from "
@@ -183,12 +201,15 @@ class Decision:
     outcome: str
     codes: list[str]
     message: str
+    importer_error: str | None = None  # when the outcome is error: the exception it causes
+    warnings: list[str] = field(default_factory=list)  # WARN lines logged because of it
 
 
-def finish(effect: str, rule_code: str, message: str, site: Site) -> Decision:
+def finish(effect: str, rule_code: str, message: str, site: Site,
+           error: str | None = None) -> Decision:
     reg = site.regularizer
     if effect == "error":
-        return Decision("error", [rule_code], message)
+        return Decision("error", [rule_code], message, error)
     if reg.is_zero:
         return Decision("noop", [rule_code, "ZERO_COEFFICIENTS"],
                         f"all coefficients are 0: nothing to carry ({message})")
@@ -210,67 +231,99 @@ def finish(effect: str, rule_code: str, message: str, site: Site) -> Decision:
     return Decision("dropped", [rule_code], message)
 
 
-def _fill(template: str, site: Site) -> str:
+def _fill(template: str, site: Site, each: str = "") -> str:
     keys = unknown_keys(site.regularizer)
+    raw = site.regularizer.raw
     return template.format(
         field=site.field,
         cls=site.regularizer.class_name,
         key=keys[0] if keys else "",
         target=site.target,
+        k1_key="L1" if isinstance(raw, dict) and "l1" in raw else "L2",
+        each=each,
     )
 
 
-def decide(site: Site, blocker: tuple[str, str] | None) -> tuple[Decision, Decision]:
+def decide(site: Site, blocker: Blocked) -> tuple[Decision, Decision]:
     """(strict, lenient) decisions for one regularizer. `blocker` is a layer/file-level error."""
     if blocker:
-        code, message = blocker
-        return Decision("error", [code], message), Decision("error", [code], message)
+        code, message, error = blocker
+        return (Decision("error", [code], message, error),
+                Decision("error", [code], message, error))
     reader = reader_for(site)
     rule = first_rule(reader, site.regularizer)
     message = _fill(rule.message, site)
     if rule.code == "NEVER_READ" and site.target in NEVER_READ_WHY:
         message += f": {NEVER_READ_WHY[site.target]}"
     lenient = _fill(rule.lenient_message, site) if rule.lenient_message else message
-    return (
-        finish(rule.strict, rule.code, message, site),
-        finish(rule.lenient, rule.code, lenient, site),
-    )
+    error = _fill(rule.error, site) if rule.error else None
+    strict_decision = finish(rule.strict, rule.code, message, site, error)
+    lenient_decision = finish(rule.lenient, rule.code, lenient, site, error)
+    if rule.warning and rule.lenient.startswith("warn"):
+        each = unknown_keys(site.regularizer) if "{each}" in rule.warning else [""]
+        lenient_decision.warnings = [_fill(rule.warning, site, key) for key in each]
+    return strict_decision, lenient_decision
 
 
 # ---- Layer-level: does the importer build this top-level entry? (spec §6, known-layers §3-4) --
-Blocked = tuple[str, str] | None  # (code, message) of a layer- or file-level error
+class Block(NamedTuple):
+    """A layer- or file-level reason the import fails."""
+
+    code: str
+    message: str
+    importer_error: str  # how the importer's exception begins: "<SimpleClassName>: <message>"
+
+
+Blocked = Block | None
+INVALID = "InvalidKerasConfigurationException: "
+
+
+def unsupported_layer(cls: str) -> str:
+    return f"{UNSUPPORTED}Unsupported keras layer type {cls}"
 
 
 def layer_blocker(layer: TopLayer, profile: Profile, majors: tuple[int, ...]) -> Blocked:
-    """(code, message) if the importer fails on this top-level layer entry, else None."""
+    """Why the importer fails on this top-level layer entry, or None."""
     cls, config = layer.class_name, layer.config
     if cls in profile.model_classes:
-        return ("NESTED_MODEL", f"Unsupported keras layer type {cls}: a model used as a layer "
-                "is not imported (its layers are never looked at)")
+        return Block("NESTED_MODEL", f"Unsupported keras layer type {cls}: a model used as a "
+                     "layer is not imported (its layers are never looked at)",
+                     unsupported_layer(cls))
     if cls == "TimeDistributed":
         inner = config.get("layer")
         inner_cls = inner.get("class_name") if isinstance(inner, dict) else None
         if inner_cls == "TimeDistributed":
-            return ("UNSUPPORTED_LAYER", "Unsupported keras layer type TimeDistributed: "
-                    "TimeDistributed is unwrapped only once")
+            return Block("UNSUPPORTED_LAYER", "Unsupported keras layer type TimeDistributed: "
+                         "TimeDistributed is unwrapped only once", unsupported_layer(inner_cls))
         if inner_cls == "Bidirectional":
-            return ("BIDIRECTIONAL_IN_TIMEDISTRIBUTED", "Field 'layer' not found in configuration "
-                    "of Bidirectional layer: TimeDistributed(Bidirectional) cannot be imported")
+            # Unwrapping merges the inner config and then removes its `layer` key.
+            return Block("BIDIRECTIONAL_IN_TIMEDISTRIBUTED", "Field 'layer' not found in "
+                         "configuration of Bidirectional layer: TimeDistributed(Bidirectional) "
+                         "cannot be imported",
+                         INVALID + "Field 'layer' not found in configuration ofBidirectional layer")
         if not isinstance(inner_cls, str):
-            return ("UNSUPPORTED_LAYER", "TimeDistributed without a wrapped layer")
+            return Block("UNSUPPORTED_LAYER", "TimeDistributed without a wrapped layer",
+                         "NullPointerException")
         return _known_or_blocker(TopLayer(layer.name, inner_cls, inner.get("config") or {}),
                                  profile, majors)
     if cls == "Bidirectional":
         mode = config.get("merge_mode")
         if mode not in profile.bidirectional_merge_modes:
-            return ("BIDIRECTIONAL_MERGE_MODE", f"Merge mode {mode} not supported "
-                    f"(only {', '.join(sorted(profile.bidirectional_merge_modes))})")
+            modes = ", ".join(sorted(profile.bidirectional_merge_modes))
+            return Block("BIDIRECTIONAL_MERGE_MODE", f"Merge mode {mode} not supported "
+                         f"(only {modes})",
+                         # merge_mode=None is a switch on null in the importer
+                         "NullPointerException" if mode is None
+                         else f"{UNSUPPORTED}Merge mode {mode} not supported")
         inner = config.get("layer")
         inner_cls = inner.get("class_name") if isinstance(inner, dict) else None
         if inner_cls not in profile.bidirectional_inner:
-            return ("BIDIRECTIONAL_INNER", "Currently only two types of recurrent Keras layers "
-                    f"are supported, 'LSTM' and 'SimpleRNN'. You tried to load a layer of class:"
-                    f"{inner_cls}")
+            return Block("BIDIRECTIONAL_INNER", "Currently only two types of recurrent Keras "
+                         "layers are supported, 'LSTM' and 'SimpleRNN'. You tried to load a layer "
+                         f"of class:{inner_cls}",
+                         f"{UNSUPPORTED}Currently only two types of recurrent Keras layers are"
+                         f"supported, 'LSTM' and 'SimpleRNN'. You tried to load a layer of class:"
+                         f"{inner_cls}")
     return _known_or_blocker(layer, profile, majors)
 
 
@@ -279,9 +332,11 @@ def _known_or_blocker(layer: TopLayer, profile: Profile, majors: tuple[int, ...]
     if any(cls in profile.known_layers.get(m, frozenset()) for m in majors):
         return None
     if cls == "Lambda":
-        return ("UNSUPPORTED_LAYER", f"No SameDiff Lambda layer found for Lambda layer "
-                f"{layer.name} (register one with KerasLayer.registerLambdaLayer)")
-    return ("UNSUPPORTED_LAYER", f"Unsupported keras layer type {cls}")
+        return Block("UNSUPPORTED_LAYER", f"No SameDiff Lambda layer found for Lambda layer "
+                     f"{layer.name} (register one with KerasLayer.registerLambdaLayer)",
+                     f"{UNSUPPORTED}No SameDiff Lambda layer found for Lambda layer {layer.name}")
+    return Block("UNSUPPORTED_LAYER", f"Unsupported keras layer type {cls}",
+                 unsupported_layer(cls))
 
 
 # ---- What to tell the user ---------------------------------------------------------------------

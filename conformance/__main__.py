@@ -1,0 +1,94 @@
+"""python -m conformance [PATH...]: regaudit against DL4J's real Keras importer.
+
+Audits every model file under PATH (default: tests/fixtures, and ../shared/corpus when it is
+beside the project), asks the real importer about the same files (judge.py), prints one line
+per disagreement and the agreement line; exit status 0 only when every file agrees.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from conformance import compare, judge
+from regaudit.audit import audit_path
+from regaudit.cli import MODEL_SUFFIXES
+from regaudit.errors import NotAKerasModel, RegauditError
+
+ROOT = judge.ROOT
+DEFAULT_PATHS = (ROOT / "tests" / "fixtures", ROOT.parent / "shared" / "corpus")
+
+
+def model_files(paths: list[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*")
+                            if p.is_file() and p.name.lower().endswith(MODEL_SUFFIXES))
+        elif path.is_file():
+            found.append(path)
+    return found
+
+
+def shown(path: Path) -> str:
+    try:
+        return os.path.relpath(path, Path.cwd())
+    except ValueError:
+        return str(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python build.py conformance", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("paths", nargs="*", type=Path, help="model files or folders")
+    parser.add_argument("--release", default=judge.DEFAULT_RELEASE,
+                        help=f"DL4J release to run (default {judge.DEFAULT_RELEASE})")
+    parser.add_argument("--records", type=Path,
+                        help="also write the harness's records here (JSON)")
+    args = parser.parse_args(argv)
+    paths = args.paths or [p for p in DEFAULT_PATHS if p.exists()]
+    started = time.monotonic()
+
+    reports: dict[Path, dict] = {}
+    refused: dict[Path, str] = {}
+    skipped = 0
+    for path in model_files(paths):
+        try:
+            reports[path] = audit_path(str(path), shown(path)).to_dict()
+        except NotAKerasModel:
+            skipped += 1  # a JSON file that is no model config (a manifest, say)
+        except RegauditError as error:
+            refused[path] = str(error)
+    asked = [*reports, *refused]
+    judge.log(f"asking DL4J {args.release} about {len(asked)} files, both modes")
+    records = judge.run([str(p) for p in asked], args.release)
+    if args.records:
+        args.records.write_text(json.dumps(records, indent=1) + "\n")
+
+    results = []
+    for path, report in reports.items():
+        results.append(compare.compare(report, records[str(path.resolve())]))
+    for path, why in refused.items():
+        result = compare.FileResult(shown(path), "compared")
+        for mode, record in records[str(path.resolve())].items():
+            result.verdicts.add(not record.get("ok"))
+            if record.get("ok"):
+                result.disagreements.append(compare.Disagreement(
+                    result.file, mode, None, "verdict", f"refuses the file ({why})",
+                    "imported it"))
+        results.append(result)
+
+    for result in results:
+        for d in result.disagreements:
+            print(d.line())
+    print(compare.summary(results, skipped)
+          + f"; {time.monotonic() - started:.0f} s, DL4J {args.release}")
+    return 0 if all(r.agrees for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

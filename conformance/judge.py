@@ -1,0 +1,141 @@
+"""Run DL4J's real Keras importer (the Maven project beside this file) over model files.
+
+One JVM takes the whole list; each import's record is one JSON line, flushed as it ends. The
+native side of ND4J 1.0.0-M2.1 sometimes brings the JVM down (SIGSEGV/SIGBUS in
+`ComputationGraph.init` or the deallocator thread, after earlier imports in the same JVM: see
+docs/conformance.md), so a JVM that dies is replaced by a fresh one that goes on from the import
+it died in; an import that kills CRASH_ATTEMPTS fresh JVMs is recorded as a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DEFAULT_RELEASE = "1.0.0-M2.1"
+MODES = ("strict", "lenient")  # enforceTrainingConfig = true / false
+CRASH_ATTEMPTS = 3
+IMPORT_TIMEOUT = 60.0  # seconds one import may take before its JVM is killed (a dying JVM
+# sometimes spins instead of exiting)
+JVM_OPTIONS = (
+    "-Xmx6g",
+    "-XX:+UseSerialGC",
+    "-XX:-UsePerfData",
+    "-XX:ErrorFile=/dev/null",  # a crash is recorded by the caller, not as hs_err files
+)
+
+
+def log(message: str) -> None:
+    print(f"conformance: {message}", flush=True)
+
+
+def target_dir(release: str) -> Path:
+    return HERE / "target" / release
+
+
+def harness_sources() -> list[Path]:
+    return [HERE / "pom.xml", *(p for p in (HERE / "src").rglob("*") if p.is_file())]
+
+
+def ensure_harness(release: str = DEFAULT_RELEASE) -> str:
+    """Build the harness for `release` if it is missing or stale; return its class path."""
+    target = target_dir(release)
+    jar = target / "harness.jar"
+    fresh = jar.exists() and all(
+        p.stat().st_mtime <= jar.stat().st_mtime for p in harness_sources()
+    )
+    if not fresh:
+        if shutil.which("mvn") is None:
+            raise SystemExit("conformance: Maven (mvn) is not installed; the harness needs it")
+        log(f"building the harness against DL4J {release} (Maven; the first time downloads "
+            "~160 MB of jars into ~/.m2)")
+        started = time.monotonic()
+        subprocess.run(
+            ["mvn", "-q", "-B", "package", f"-Ddl4j.version={release}",
+             "-Djavacpp.platform=linux-x86_64"],
+            cwd=HERE, check=True,
+        )
+        log(f"harness built in {time.monotonic() - started:.0f} s")
+    return f"{jar}{os.pathsep}{target / 'lib' / '*'}"
+
+
+@dataclass(frozen=True)
+class Job:
+    mode: str  # "strict" | "lenient"
+    path: str  # absolute
+
+
+def _crash_record(job: Job, why: str) -> dict:
+    return {
+        "file": job.path,
+        "enforce_training_config": job.mode == "strict",
+        "ok": False,
+        "crashed": True,
+        "exception": {"class": "JVM", "message": why, "causes": [], "at": []},
+        "warnings": [],
+    }
+
+
+def _run_jvm(classpath: str, jobs: list[Job], work: Path) -> tuple[list[dict], str | None]:
+    """One JVM over `jobs` until it ends or dies; (records written, why it died or None)."""
+    listing = work / "jobs.txt"
+    out = work / "records.jsonl"
+    listing.write_text("".join(f"{j.mode}\t{j.path}\n" for j in jobs), encoding="utf-8")
+    out.write_text("")
+    with open(work / "harness.log", "ab") as err:
+        proc = subprocess.Popen(
+            ["java", *JVM_OPTIONS, "-cp", classpath, "regaudit.conformance.Harness",
+             str(out), str(listing)],
+            stdout=err, stderr=err, cwd=work,
+        )
+        done, last_change, why = 0, time.monotonic(), None
+        while proc.poll() is None:
+            time.sleep(0.2)
+            lines = out.read_text(encoding="utf-8").count("\n")
+            if lines != done:
+                done, last_change = lines, time.monotonic()
+            elif time.monotonic() - last_change > IMPORT_TIMEOUT:
+                proc.kill()
+                proc.wait()
+                why = f"the import took longer than {IMPORT_TIMEOUT:.0f} s"
+        records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        if why is None and proc.returncode != 0:
+            why = f"the JVM died (exit status {proc.returncode})"
+    return records, why
+
+
+def run(paths: Iterable[str], release: str = DEFAULT_RELEASE,
+        work: Path | None = None) -> dict[str, dict[str, dict]]:
+    """{path: {"strict": record, "lenient": record}} from the real importer."""
+    classpath = ensure_harness(release)
+    work = work or ROOT / "build" / "conformance" / release
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "harness.log").write_bytes(b"")
+    pending = [Job(mode, str(Path(p).resolve())) for p in paths for mode in MODES]
+    results: dict[str, dict[str, dict]] = {}
+    attempts: dict[Job, int] = {}
+    jvms = 0
+    while pending:
+        records, why = _run_jvm(classpath, pending, work)
+        jvms += 1
+        for job, record in zip(pending, records, strict=False):
+            results.setdefault(job.path, {})[job.mode] = record
+        pending = pending[len(records):]
+        if pending:
+            why = why or "the JVM stopped before the end of its list"
+            job = pending[0]
+            attempts[job] = attempts.get(job, 0) + 1
+            if attempts[job] >= CRASH_ATTEMPTS:
+                results.setdefault(job.path, {})[job.mode] = _crash_record(job, why)
+                pending = pending[1:]
+    if jvms > 1:
+        log(f"{jvms} JVMs were needed ({sum(attempts.values())} restarts after a crash)")
+    return results
