@@ -187,14 +187,14 @@ def test_unknown_fail_on_name_is_a_usage_error() -> None:
     assert "lost" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def _boom(path: str, fmt: str) -> tuple[dict, str]:
+def _boom(path: str, fmt: str, *context: object) -> tuple[dict, str]:
     raise ZeroDivisionError("division by zero")
 
 
-def _segfault_on_a(path: str, fmt: str) -> tuple[dict, str]:
+def _segfault_on_a(path: str, fmt: str, *context: object) -> tuple[dict, str]:
     if os.path.basename(path) == "a.h5":
         os.kill(os.getpid(), signal.SIGSEGV)
-    return cli_audit(path, fmt)
+    return cli_audit(path, fmt, *context)
 
 
 def test_a_crash_while_reading_costs_that_file_only(

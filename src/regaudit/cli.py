@@ -19,12 +19,12 @@ from typing import Any
 
 from regaudit.errors import NotAKerasModel, RegauditError
 from regaudit.isolate import Isolated
-from regaudit.render import FORMATS, join, render
-from regaudit.report import MODES, OUTCOMES
+from regaudit.render import FORMATS, Context, join, render
+from regaudit.render.ci import artifact_path
+from regaudit.report import BLOCKED, MODES, OUTCOMES
 
 # What a directory is searched for (case-insensitive; .weights.h5 ends in .h5).
 MODEL_SUFFIXES = (".h5", ".hdf5", ".keras", ".json")
-BLOCKED = "blocked"
 EXIT_OK, EXIT_FAIL_ON, EXIT_BAD_INPUT = 0, 1, 2
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
@@ -104,7 +104,7 @@ def expand(paths: Sequence[str], run: Run) -> Iterator[Input]:
             complain(arg, "no such file or directory")
 
 
-def _audit(path: str, fmt: str) -> tuple[dict[str, Any], str]:
+def _audit(path: str, fmt: str, context: Context | None = None) -> tuple[dict[str, Any], str]:
     """The report's dict and its rendering (run in the child process: see regaudit.isolate)."""
     # Imported here so that `--help` works, and a broken install fails per file, not at start.
     from regaudit.audit import audit_path
@@ -112,15 +112,15 @@ def _audit(path: str, fmt: str) -> tuple[dict[str, Any], str]:
     # The base name, as the web page knows it: CLI and page JSON are byte-identical.
     report = audit_path(path, display_name=os.path.basename(path)).to_dict()
     # Rendered here, once: a renderer failure is this file's problem, not the batch's.
-    return report, render(report, fmt)
+    return report, render(report, fmt, context)
 
 
 def audit_one(
-    item: Input, fmt: str, run: Run, isolated: Isolated
+    item: Input, fmt: str, run: Run, isolated: Isolated, context: Context | None = None
 ) -> tuple[dict[str, Any], str] | None:
     """The report's dict and its rendering in `fmt`, or None after one line on stderr."""
     try:
-        return isolated.run(_audit, item.path, fmt)
+        return isolated.run(_audit, item.path, fmt, context)
     except RegauditError as e:
         if (
             item.from_directory
@@ -246,9 +246,11 @@ def _main(argv: Sequence[str] | None) -> int:
     run = Run()
     pieces: list[str] = []
     _preload()
+    cwd = os.getcwd()
     with Isolated() as isolated:
         for item in expand(args.paths, run):
-            done = audit_one(item, args.format, run, isolated)
+            context = Context(artifact_path(item.path, cwd), args.fail_on, args.mode)
+            done = audit_one(item, args.format, run, isolated, context)
             if done is None:
                 continue
             report, rendered = done
