@@ -183,7 +183,7 @@ def test_an_error_line_stays_one_line_whatever_the_file_name(tmp_path: Path) -> 
 
 def test_unknown_fail_on_name_is_a_usage_error() -> None:
     proc = run("x.h5", "--fail-on", "dropped,lost")
-    assert proc.returncode == 2
+    assert proc.returncode == 4
     assert "lost" in proc.stderr and "Traceback" not in proc.stderr
 
 
