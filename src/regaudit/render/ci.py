@@ -82,40 +82,58 @@ def _sentence(value: str) -> str:
     return value[:1].upper() + value[1:]
 
 
-def _outcomes(strict: str, lenient: str) -> str:
-    return f"{strict} in both modes" if strict == lenient else f"strict {strict}, lenient {lenient}"
+@dataclass(frozen=True)
+class _Judged:
+    """A finding's or the optimizer's outcomes, as the issue reports them."""
+
+    strict: str
+    lenient: str
+    outcome: str  # in the mode compared
+    code: str  # the code that decided it
+
+    def explained(self, item: dict[str, Any], message: Any) -> str:
+        both = (f"{self.strict} in both modes" if self.strict == self.lenient
+                else f"strict {self.strict}, lenient {self.lenient}")
+        return (f"{both}. {_sentence(text(message))}. "
+                f"Recommended DL4J setting: {text(item.get('recommended'))}")
+
+
+def _judge(item: dict[str, Any], codes: Any, context: Context) -> _Judged | None:
+    """None when the item loses nothing in either mode and --fail-on does not name it."""
+    strict, lenient = text(item.get("outcome")), text(item.get("outcome_lenient"))
+    outcome = lenient if context.mode == "lenient" else strict
+    if not ({strict, lenient} & LOSSY or outcome in context.fail_on):
+        return None
+    return _Judged(strict, lenient, outcome, deciding_code([text(c) for c in as_list(codes)],
+                                                           outcome))
 
 
 def _finding(finding: dict[str, Any], context: Context) -> Issue | None:
-    strict, lenient = text(finding.get("outcome")), text(finding.get("outcome_lenient"))
     lenient_mode = context.mode == "lenient"
-    outcome = lenient if lenient_mode else strict
-    if not ({strict, lenient} & LOSSY or outcome in context.fail_on):
+    judged = _judge(finding, finding.get("codes_lenient" if lenient_mode else "codes"), context)
+    if judged is None:
         return None
-    codes = [text(c) for c in as_list(finding.get("codes_lenient" if lenient_mode else "codes"))]
-    code = deciding_code(codes, outcome)
     label = layer_label(finding)
     field_name = text(finding.get("field"))
-    message = text(finding.get("message_lenient" if lenient_mode else "message"))
+    message = finding.get("message_lenient" if lenient_mode else "message")
     path = tuple(text(p) for p in as_list(finding.get("layer_path"))) or (
         text(finding.get("layer")),
     )
     return Issue(
         kind=FINDING,
-        code=code,
-        level=_level(outcome, context),
-        title=f"{code}: {label} {field_name} {outcome} ({context.mode})",
+        code=judged.code,
+        level=_level(judged.outcome, context),
+        title=f"{judged.code}: {label} {field_name} {judged.outcome} ({context.mode})",
         message=f"{label} {field_name} = {regularizer_display(finding)}: "
-        f"{_outcomes(strict, lenient)}. {_sentence(message)}. "
-        f"Recommended DL4J setting: {text(finding.get('recommended'))}",
+        + judged.explained(finding, message),
         layer_path=path,
         identity=fingerprint(FINDING, *path, text(finding.get("wrapper")), field_name),
         properties={
             "field": field_name,
             "target": text(finding.get("target")),
             "wrapper": finding.get("wrapper") if isinstance(finding.get("wrapper"), str) else None,
-            "outcome": strict,
-            "outcomeLenient": lenient,
+            "outcome": judged.strict,
+            "outcomeLenient": judged.lenient,
         },
     )
 
@@ -141,23 +159,19 @@ def _blocker(blocker: dict[str, Any], context: Context) -> Issue:
 
 
 def _training(training: dict[str, Any], context: Context) -> Issue | None:
-    strict, lenient = text(training.get("outcome")), text(training.get("outcome_lenient"))
-    outcome = lenient if context.mode == "lenient" else strict
-    if not ({strict, lenient} & LOSSY or outcome in context.fail_on):
+    judged = _judge(training, training.get("codes"), context)  # one code list for both modes
+    if judged is None:
         return None
-    code = deciding_code([text(c) for c in as_list(training.get("codes"))], outcome)
     optimizer = text(training.get("optimizer")) or "(none)"
     return Issue(
         kind=TRAINING,
-        code=code,
-        level=_level(outcome, context),
-        title=f"{code}: optimizer weight decay {outcome} ({context.mode})",
-        message=f"optimizer {optimizer}: {_outcomes(strict, lenient)}. "
-        f"{_sentence(text(training.get('message')))}. "
-        f"Recommended DL4J setting: {text(training.get('recommended'))}",
+        code=judged.code,
+        level=_level(judged.outcome, context),
+        title=f"{judged.code}: optimizer weight decay {judged.outcome} ({context.mode})",
+        message=f"optimizer {optimizer}: " + judged.explained(training, training.get("message")),
         layer_path=(),
-        identity=fingerprint(TRAINING, code),
-        properties={"outcome": strict, "outcomeLenient": lenient},
+        identity=fingerprint(TRAINING, judged.code),
+        properties={"outcome": judged.strict, "outcomeLenient": judged.lenient},
     )
 
 
