@@ -2,7 +2,8 @@
 
 python build.py            build dist/, the deployable static site
 python build.py serve      build if needed and serve dist/ on 127.0.0.1 (--port N)
-python build.py test       set up what the tests need (venv, Chromium, dist/) and run them all
+python build.py test       set up what the tests need (venv, Chromium, dist/, the pre-commit
+                           hook's wheels) and run them all
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tomllib
 import venv
 import zipfile
 from pathlib import Path
@@ -103,6 +105,23 @@ def pip_python() -> Path:
     """A Python with pip, for downloading and building wheels: this one, else the venv's."""
     probe = subprocess.run([sys.executable, "-m", "pip", "--version"], capture_output=True)
     return Path(sys.executable) if probe.returncode == 0 else ensure_venv()
+
+
+def hook_wheelhouse() -> Path:
+    """Wheels of what `pip install .` needs (the build backend and the runtime dependencies,
+    as pyproject.toml names them), so that the pre-commit hook test installs regaudit into the
+    hook's own environment offline (tests/test_precommit.py). Downloaded once per change."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    wanted = [*project["build-system"]["requires"], *project["project"]["dependencies"]]
+    target = CACHE / "wheelhouse"
+    stamp = target / "REQUIREMENTS"
+    if not stamp.exists() or stamp.read_text() != "\n".join(wanted):
+        log("downloading the wheels the pre-commit hook test installs offline")
+        shutil.rmtree(target, ignore_errors=True)
+        run([venv_python(), "-m", "pip", "download", "-q", "--only-binary=:all:", "-d", target,
+             *wanted])
+        stamp.write_text("\n".join(wanted))
+    return target
 
 
 def npm_versions_ok() -> bool:
@@ -359,6 +378,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     run([py, "-m", "ruff", "check", "."])
     ensure_built()
     ensure_chromium()
+    hook_wheelhouse()
     return subprocess.run([str(py), "-m", "pytest", *args.pytest_args], cwd=ROOT).returncode
 
 

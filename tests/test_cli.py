@@ -183,18 +183,18 @@ def test_an_error_line_stays_one_line_whatever_the_file_name(tmp_path: Path) -> 
 
 def test_unknown_fail_on_name_is_a_usage_error() -> None:
     proc = run("x.h5", "--fail-on", "dropped,lost")
-    assert proc.returncode == 2
+    assert proc.returncode == 4
     assert "lost" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def _boom(path: str, fmt: str) -> tuple[dict, str]:
+def _boom(path: str, fmt: str, *context: object) -> tuple[dict, str]:
     raise ZeroDivisionError("division by zero")
 
 
-def _segfault_on_a(path: str, fmt: str) -> tuple[dict, str]:
+def _segfault_on_a(path: str, fmt: str, *context: object) -> tuple[dict, str]:
     if os.path.basename(path) == "a.h5":
         os.kill(os.getpid(), signal.SIGSEGV)
-    return cli_audit(path, fmt)
+    return cli_audit(path, fmt, *context)
 
 
 def test_a_crash_while_reading_costs_that_file_only(

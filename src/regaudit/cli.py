@@ -1,7 +1,8 @@
 """The command line: audit Keras model files in batch, for people and for CI.
 
-Exit status: 0 nothing matched --fail-on, 1 something did, 2 an input could not be read
-(2 wins). A bad file costs one line on stderr, never a traceback, and the batch goes on.
+Exit status (EXIT_CODES): 0 nothing matched --fail-on, 1 something did, 2 an input could not be
+read, 3 no model files found under a given path, 4 usage error; the first of 4, 2, 3, 1 that
+applies wins. A bad file costs one line on stderr, never a traceback, and the batch goes on.
 Each file is audited in a child process (regaudit.isolate): a file that crashes the HDF5
 library costs that file only.
 """
@@ -15,17 +16,25 @@ import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from regaudit.errors import NotAKerasModel, RegauditError
 from regaudit.isolate import Isolated
-from regaudit.render import FORMATS, join, render
-from regaudit.report import MODES, OUTCOMES
+from regaudit.render import FORMATS, Context, join, render
+from regaudit.render.ci import artifact_path
+from regaudit.report import BLOCKED, MODES, OUTCOMES
 
 # What a directory is searched for (case-insensitive; .weights.h5 ends in .h5).
 MODEL_SUFFIXES = (".h5", ".hdf5", ".keras", ".json")
-BLOCKED = "blocked"
-EXIT_OK, EXIT_FAIL_ON, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAIL_ON, EXIT_BAD_INPUT, EXIT_NO_MODELS, EXIT_USAGE = 0, 1, 2, 3, 4
+# The exit-code convention of model scanners (modelscan): CI scripts branch on it.
+EXIT_CODES = (
+    (EXIT_OK, "nothing matched --fail-on"),
+    (EXIT_FAIL_ON, "something matched --fail-on"),
+    (EXIT_BAD_INPUT, "an input could not be read"),
+    (EXIT_NO_MODELS, "no model files found under a given path"),
+    (EXIT_USAGE, "usage error"),
+)
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
 # One line per problem: no newline or terminal control sequence from a path or message.
@@ -42,7 +51,15 @@ class Input:
 class Run:
     reports: list[dict[str, Any]] = field(default_factory=list)
     bad_input: bool = False
+    no_models: bool = False  # a directory or pattern held no model file, or nothing was audited
     failed: bool = False
+
+    def exit_code(self) -> int:
+        if self.bad_input:
+            return EXIT_BAD_INPUT
+        if self.no_models:
+            return EXIT_NO_MODELS
+        return EXIT_FAIL_ON if self.failed else EXIT_OK
 
 
 def one_line(value: object) -> str:
@@ -81,7 +98,7 @@ def expand(paths: Sequence[str], run: Run) -> Iterator[Input]:
         elif os.path.isdir(arg):
             files = _walk(arg)
             if not files:
-                run.bad_input = True
+                run.no_models = True
                 complain(arg, "no model files (*.h5, *.hdf5, *.keras, *.json) in this directory")
             yield from unique([Input(p, from_directory=True) for p in files])
         elif _GLOB_CHARS.search(arg):
@@ -93,7 +110,7 @@ def expand(paths: Sequence[str], run: Run) -> Iterator[Input]:
                 elif os.path.isfile(m):
                     items.append(Input(m))
             if not items:
-                run.bad_input = True
+                run.no_models = True
                 complain(arg, "no files match this pattern")
             yield from unique(items)
         elif os.path.exists(arg):
@@ -104,7 +121,7 @@ def expand(paths: Sequence[str], run: Run) -> Iterator[Input]:
             complain(arg, "no such file or directory")
 
 
-def _audit(path: str, fmt: str) -> tuple[dict[str, Any], str]:
+def _audit(path: str, fmt: str, context: Context | None = None) -> tuple[dict[str, Any], str]:
     """The report's dict and its rendering (run in the child process: see regaudit.isolate)."""
     # Imported here so that `--help` works, and a broken install fails per file, not at start.
     from regaudit.audit import audit_path
@@ -112,15 +129,15 @@ def _audit(path: str, fmt: str) -> tuple[dict[str, Any], str]:
     # The base name, as the web page knows it: CLI and page JSON are byte-identical.
     report = audit_path(path, display_name=os.path.basename(path)).to_dict()
     # Rendered here, once: a renderer failure is this file's problem, not the batch's.
-    return report, render(report, fmt)
+    return report, render(report, fmt, context)
 
 
 def audit_one(
-    item: Input, fmt: str, run: Run, isolated: Isolated
+    item: Input, fmt: str, run: Run, isolated: Isolated, context: Context | None = None
 ) -> tuple[dict[str, Any], str] | None:
     """The report's dict and its rendering in `fmt`, or None after one line on stderr."""
     try:
-        return isolated.run(_audit, item.path, fmt)
+        return isolated.run(_audit, item.path, fmt, context)
     except RegauditError as e:
         if (
             item.from_directory
@@ -170,13 +187,23 @@ def matches_fail_on(report: dict[str, Any], fail_on: frozenset[str], mode: str) 
     return hits
 
 
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """argparse's usage message, with the usage exit code instead of argparse's 2."""
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="regaudit",
         description="Audit the regularizers of Keras model files against what "
         "Deeplearning4j's Keras import really does with them.",
-        epilog="Exit status: 0 nothing matched --fail-on, 1 something did, "
-        "2 an input could not be read.",
+        epilog="Exit status: "
+        + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_CODES)
+        + ". When several apply, the first of 4, 2, 3, 1 wins. CI formats: sarif (SARIF "
+        "2.1.0 for code scanning), github (workflow annotations), gitlab (Code Quality); "
+        "their levels follow --fail-on. See docs/ci.md.",
     )
     parser.add_argument(
         "paths",
@@ -184,7 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="model files, directories (searched for *.h5 *.hdf5 *.keras *.json) or globs",
     )
-    parser.add_argument("--format", choices=tuple(FORMATS), default="text", help="output format")
+    parser.add_argument(
+        "--format", choices=tuple(FORMATS), default="text", help="output format (default text)"
+    )
     parser.add_argument(
         "-o", "--output", metavar="PATH", help="write the report here, not to stdout"
     )
@@ -246,9 +275,11 @@ def _main(argv: Sequence[str] | None) -> int:
     run = Run()
     pieces: list[str] = []
     _preload()
+    cwd = os.getcwd()
     with Isolated() as isolated:
         for item in expand(args.paths, run):
-            done = audit_one(item, args.format, run, isolated)
+            context = Context(artifact_path(item.path, cwd), args.fail_on, args.mode)
+            done = audit_one(item, args.format, run, isolated, context)
             if done is None:
                 continue
             report, rendered = done
@@ -258,16 +289,16 @@ def _main(argv: Sequence[str] | None) -> int:
             if hits:
                 run.failed = True
                 complain(item.path, "--fail-on matched: " + ", ".join(hits))
+    if not run.reports and not run.bad_input:
+        run.no_models = True  # every file found was skipped, or none was found
 
     try:
         write_output(join(pieces, args.format), args.output)
     except BrokenPipeError:
         # The reader went away (`regaudit ... | head`): not an error of ours; stay quiet.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_BAD_INPUT if run.bad_input else EXIT_FAIL_ON if run.failed else EXIT_OK
+        return run.exit_code()
     except OSError as e:
         complain(args.output or "<stdout>", f"cannot write the output: {e.strerror or e}")
         return EXIT_BAD_INPUT
-    if run.bad_input:
-        return EXIT_BAD_INPUT
-    return EXIT_FAIL_ON if run.failed else EXIT_OK
+    return run.exit_code()

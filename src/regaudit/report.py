@@ -8,6 +8,7 @@ from typing import Any
 SCHEMA = "regaudit/1"
 OUTCOMES = ("applied", "altered", "dropped", "warned", "error", "noop")
 MODES = ("strict", "lenient")  # enforceTrainingConfig = true / false
+BLOCKED = "blocked"  # --fail-on's word for "the file does not import in the mode compared"
 
 
 def _fields(obj: Any) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from regaudit import rules
+from regaudit.codes import CODES
 from regaudit.importers import DEFAULT
 
 EFFECTS = {
@@ -53,7 +54,31 @@ def markdown() -> str:
     lines += ["", "## Layer classes the importer builds", ""]
     for major, names in sorted(DEFAULT.known_layers.items()):
         lines.append(f"- Keras {major}: {', '.join(f'`{n}`' for n in sorted(names))}")
-    return "\n".join(lines) + "\n"
+    lines += ["", "## Reason codes", "",
+              "Every code a finding, blocker or training block can carry "
+              "(`src/regaudit/codes.py`): where it appears, the outcomes it decides, and what to "
+              "do. `--format sarif` names one rule per code and links here.", ""]
+    for entry in CODES.values():
+        see = SEE_ALSO.get(entry.code)
+        lines += [f"### {entry.code}", "",
+                  f"{entry.description}", "",
+                  f"Appears in: {', '.join(entry.where)}; outcomes: "
+                  f"{', '.join(sorted(entry.outcomes))}." + (f" See [{see}](#{anchor(see)})."
+                                                             if see else ""), ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+# A code whose details are one of the sections above.
+SEE_ALSO = {
+    "NEVER_READ": "Fields never read",
+    "EXTRA_WEIGHTS": "Imported onto more weights than in Keras",
+    "UNSUPPORTED_LAYER": "Layer classes the importer builds",
+}
+
+
+def anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, spaces to '-', other punctuation dropped."""
+    return "".join(c for c in heading.lower().replace(" ", "-") if c.isalnum() or c in "-_")
 
 
 if __name__ == "__main__":

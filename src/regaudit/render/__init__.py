@@ -9,10 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from regaudit.render.ci import Context
 from regaudit.render.csv_render import join_csv, render_csv
+from regaudit.render.github import render_github
+from regaudit.render.gitlab import join_gitlab, render_gitlab
 from regaudit.render.html import render_html
 from regaudit.render.json_render import join_json, render_json
 from regaudit.render.markdown import render_markdown
+from regaudit.render.sarif import join_sarif, render_sarif
 from regaudit.render.text import render_text
 
 Renderer = Callable[[dict[str, Any]], str]
@@ -23,7 +27,14 @@ FORMATS: dict[str, Renderer] = {
     "csv": render_csv,
     "md": render_markdown,
     "html": render_html,
+    "sarif": render_sarif,
+    "github": render_github,
+    "gitlab": render_gitlab,
 }
+
+# Formats for CI tools: their renderers also take a Context (the file's path as CI names it,
+# --fail-on and --mode, which set each issue's level).
+CI_FORMATS = frozenset({"sarif", "github", "gitlab"})
 
 # How the renderings of several reports combine: json an array (the object itself for one),
 # csv one header, the rest sections in a row. The CLI renders each file as it goes and joins
@@ -34,6 +45,9 @@ JOIN: dict[str, Callable[[list[str]], str]] = {
     "csv": join_csv,
     "md": "\n".join,
     "html": "".join,
+    "sarif": join_sarif,
+    "github": "".join,
+    "gitlab": join_gitlab,
 }
 
 # File name extension and media type of each format, for downloads and --output.
@@ -43,9 +57,13 @@ MEDIA_TYPES: dict[str, tuple[str, str]] = {
     "csv": ("csv", "text/csv; charset=utf-8"),
     "md": ("md", "text/markdown; charset=utf-8"),
     "html": ("html", "text/html; charset=utf-8"),
+    "sarif": ("sarif", "application/sarif+json"),
+    "github": ("txt", "text/plain; charset=utf-8"),
+    "gitlab": ("json", "application/json"),
 }
 
-__all__ = ["FORMATS", "JOIN", "MEDIA_TYPES", "join", "render", "render_many"]
+__all__ = ["CI_FORMATS", "FORMATS", "JOIN", "MEDIA_TYPES", "Context", "join", "render",
+           "render_many"]
 
 
 def _lookup(table: dict[str, Any], fmt: str) -> Any:
@@ -55,9 +73,11 @@ def _lookup(table: dict[str, Any], fmt: str) -> Any:
         raise ValueError(f"unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}") from None
 
 
-def render(report: dict[str, Any], fmt: str) -> str:
-    """One report in `fmt` (text, json, csv, md, html)."""
-    return _lookup(FORMATS, fmt)(report)
+def render(report: dict[str, Any], fmt: str, context: Context | None = None) -> str:
+    """One report in `fmt` (text, json, csv, md, html, sarif, github, gitlab). `context` is read
+    by the CI formats only; without it they name the file by its base name and fail on nothing."""
+    renderer = _lookup(FORMATS, fmt)
+    return renderer(report, context) if fmt in CI_FORMATS else renderer(report)
 
 
 def render_many(reports: list[dict[str, Any]], fmt: str) -> str:

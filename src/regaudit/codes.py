@@ -1,0 +1,131 @@
+"""Every reason code a finding, blocker or training block can carry, with what it means.
+
+`rules.py` and `audit.py` mint the codes; this table says, once, what each one stands for: where
+it appears, which outcomes it decides, and a help text for people. The SARIF rules, the "Reason
+codes" part of docs/import-rules.md and the tests read it; `tests/test_codes.py` fails when a
+code minted in rules.py or audit.py is missing here, or an entry here is minted nowhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FINDING, BLOCKER, TRAINING = "finding", "blocker", "training"
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    where: tuple[str, ...]  # finding / blocker / training
+    outcomes: frozenset[str]  # the outcomes this code decides (see Report OUTCOMES)
+    description: str  # what happens, and what to do about it
+
+
+def _code(code: str, where: str, outcomes: str, description: str) -> Code:
+    return Code(code, tuple(where.split()), frozenset(outcomes.split()), description)
+
+
+_TABLE = (
+    # ---- a regularizer's own rules (rules.RULES and rules.finish) ----
+    _code("IMPORTED", "finding", "applied",
+          "The coefficients are imported into the DL4J layer's l1/l2 with the same effect as "
+          "in Keras."),
+    _code("IMPORTED_AFTER_WARNING", "finding", "applied",
+          "With enforceTrainingConfig=false the importer logs 'Ignoring unknown regularization "
+          "field' and still imports the L1L2 value."),
+    _code("L2_HALVED", "finding", "altered",
+          "Imported, but DL4J's L2 gradient is l2·w where Keras's is 2·l2·w: the model trains "
+          "with half the L2 penalty. Set .l2(2·l2) on the DL4J layer (see `recommended`)."),
+    _code("EXTRA_WEIGHTS", "finding", "altered",
+          "Imported, but DL4J applies the value to more weights than Keras did (the recurrent "
+          "weights of LSTM/SimpleRNN, the pointwise weights of SeparableConv2D)."),
+    _code("NOT_L1L2", "finding", "dropped",
+          "Only class L1L2 (or Keras 1 l1/l2 keys) is read; L1, L2, OrthogonalRegularizer and "
+          "custom classes become 0.0 with no log line, so the regularizer is lost. Re-save with "
+          "keras.regularizers.L1L2(...) or set the DL4J value by hand (see `recommended`)."),
+    _code("NEVER_READ", "finding", "dropped",
+          "The importer never looks at this field (activity, recurrent, pointwise, Keras 2+ "
+          "embeddings, alpha, ...): the regularizer is lost with no log line."),
+    _code("BIAS_NOT_IMPORTED", "finding", "dropped",
+          "Bias regularizers are never applied by any imported DL4J layer: lost with no log "
+          "line. Set .l1Bias/.l2Bias by hand."),
+    _code("BIAS_K1", "finding blocker", "error",
+          "A Keras 1 b_regularizer always fails the import: 'L1/L2 regularization for bias "
+          "parameter not supported'. Remove it before export."),
+    _code("UNKNOWN_FIELD", "finding blocker", "error warned",
+          "The regularizer has a key other than l1, l2, name, class_name, config (module, "
+          "registered_name, shared_object_id, ...), as Keras 2.12+ and Keras 3 write it. "
+          "With enforceTrainingConfig=true the import fails ('Unknown regularization field'); "
+          "with false a warning is logged and the regularizer is lost unless it is an L1L2."),
+    _code("STRING_CAST", "finding blocker", "error",
+          "The regularizer is a bare function name where the importer expects a map: the import "
+          "fails with a ClassCastException."),
+    _code("BATCHNORM_REGULARIZER", "finding blocker", "error warned",
+          "A gamma/beta regularizer on BatchNormalization: the import fails with "
+          "enforceTrainingConfig=true; with false a warning is logged and it is lost."),
+    _code("BACKWARD_LAYER_IGNORED", "finding", "dropped",
+          "An explicit Bidirectional backward_layer (Keras 2 files) is never read: DL4J "
+          "rebuilds both directions from `layer`, so the backward layer's regularizers are lost."),
+    _code("ZERO_COEFFICIENTS", "finding", "noop",
+          "All coefficients are 0: there is nothing to carry over."),
+    # ---- layer-level errors (rules.layer_blocker): every regularizer of that layer is `error` --
+    _code("UNSUPPORTED_LAYER", "finding blocker", "error",
+          "The importer has no class for this layer ('Unsupported keras layer type'): the whole "
+          "import fails, whatever the regularizers."),
+    _code("NESTED_MODEL", "finding blocker", "error",
+          "A model used as a layer is not imported (its layers are never looked at): the import "
+          "fails. Flatten the nested model into the outer one before export."),
+    _code("BIDIRECTIONAL_INNER", "finding blocker", "error",
+          "Bidirectional wraps a layer other than LSTM or SimpleRNN: the import fails."),
+    _code("BIDIRECTIONAL_MERGE_MODE", "finding blocker", "error",
+          "Bidirectional with a merge_mode DL4J does not support: the import fails."),
+    _code("BIDIRECTIONAL_IN_TIMEDISTRIBUTED", "finding blocker", "error",
+          "TimeDistributed(Bidirectional(...)) cannot be imported: 'Field layer not found in "
+          "configuration of Bidirectional layer'."),
+    # ---- file-level errors (audit.file_blockers) ----
+    _code("KERAS_ARCHIVE", "finding blocker", "error",
+          "A .keras archive: the importer reads HDF5 only. Re-save as .h5 with Keras 2."),
+    _code("KERAS_MAJOR_VERSION", "finding blocker", "error",
+          "The file was written by Keras 3: 'Keras major version has to be either 1 or 2'. "
+          "Re-save with Keras 2 (tf.keras) as .h5."),
+    _code("KERAS_VERSION_MISSING", "finding blocker", "error",
+          "A legacy HDF5 file without the keras_version attribute, which the importer reads "
+          "unconditionally: the import fails."),
+    _code("ROOT_NOT_A_MODEL", "finding blocker", "error",
+          "The configuration's root is not Sequential, Model or Functional: nothing to import."),
+    # ---- optimizer weight decay (audit._training) ----
+    _code("OPTIMIZER_UNMAPPED", "training blocker", "error dropped noop",
+          "'Optimizer with name ... can not be matched to a DL4J optimizer' (AdamW, ...): the "
+          "import fails with enforceTrainingConfig=true; with false the training config is "
+          "skipped and its weight decay is lost."),
+    _code("WEIGHT_DECAY_NOT_READ", "training", "dropped",
+          "The optimizer is mapped, but its weight_decay is never read: lost. Set "
+          ".weightDecay(wd, true) and .weightDecayBias(wd, true) by hand."),
+    _code("FILE_NOT_IMPORTABLE", "training", "error",
+          "The file itself does not import, so neither does its optimizer."),
+    _code("NO_WEIGHT_DECAY", "training", "noop", "The optimizer has no weight decay to carry."),
+    _code("NO_OPTIMIZER", "training", "noop",
+          "No optimizer is saved in the file (not compiled, or saved without it)."),
+)
+
+
+def _index(table: tuple[Code, ...]) -> dict[str, Code]:
+    out: dict[str, Code] = {}
+    for entry in table:
+        if entry.code in out:
+            raise ValueError(f"reason code {entry.code} is registered twice")
+        out[entry.code] = entry
+    return out
+
+
+CODES: dict[str, Code] = _index(_TABLE)
+
+
+def deciding_code(codes: list[str], outcome: str) -> str:
+    """Of a finding's codes for one mode, the one that decided `outcome` (`L2_HALVED` for an
+    `altered` finding whose codes are `IMPORTED, L2_HALVED`); the first code when none is known."""
+    for code in codes:
+        entry = CODES.get(code)
+        if entry is not None and outcome in entry.outcomes:
+            return code
+    return codes[0] if codes else "UNKNOWN"
