@@ -373,13 +373,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
 # --- test -----------------------------------------------------------------------------------
 
 
-def cmd_test(args: argparse.Namespace) -> int:
+def cmd_test(pytest_args: list[str]) -> int:
     py = ensure_venv()
     run([py, "-m", "ruff", "check", "."])
     ensure_built()
     ensure_chromium()
     hook_wheelhouse()
-    return subprocess.run([str(py), "-m", "pytest", *args.pytest_args], cwd=ROOT).returncode
+    return subprocess.run([str(py), "-m", "pytest", *pytest_args], cwd=ROOT).returncode
+
+
+def cmd_conformance(args: list[str]) -> int:
+    py = ensure_venv()
+    return subprocess.run([str(py), "-m", "conformance", *args], cwd=ROOT).returncode
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -393,10 +398,15 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--no-build", action="store_true", help="serve dist/ as it is")
     serve.add_argument("--verbose", action="store_true", help="log every request")
     test = sub.add_parser("test", help="set up what the tests need and run them all")
-    test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra arguments for pytest")
+    test.add_argument("pytest_args", nargs="*", help="extra arguments for pytest")
+    sub.add_parser("conformance",
+                   help="run DL4J's real importer over model files and compare (see -h after it)")
+    argv = sys.argv[1:] if argv is None else argv
+    # Everything after these commands is passed on as it is (to pytest, to the conformance CLI).
+    passthrough = {"test": cmd_test, "conformance": cmd_conformance}
+    if argv[:1] == ["conformance"] or (argv[:1] == ["test"] and argv[1:2] != ["--help"]):
+        return passthrough[argv[0]](argv[1:])
     args = parser.parse_args(argv)
-    if args.command == "test":
-        return cmd_test(args)
     if args.command == "serve":
         return cmd_serve(args)
     build()

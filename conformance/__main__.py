@@ -66,21 +66,23 @@ def main(argv: list[str] | None = None) -> int:
     asked = [*reports, *refused]
     judge.log(f"asking DL4J {args.release} about {len(asked)} files, both modes")
     records = judge.run([str(p) for p in asked], args.release)
+
+    def compare_all() -> list[compare.FileResult]:
+        results = [compare.compare(report, records[str(path.resolve())])
+                   for path, report in reports.items()]
+        for path, why in refused.items():
+            results.append(compare.refused(shown(path), why, records[str(path.resolve())]))
+        return results
+
+    results = compare_all()
+    again = [str(p.resolve()) for p, r in zip([*reports, *refused], results, strict=True)
+             if not r.agrees]
+    if again:
+        judge.log(f"asking again, each in a JVM of its own: {len(again)} files that disagree")
+        records.update(judge.run_isolated(again, args.release))
+        results = compare_all()
     if args.records:
         args.records.write_text(json.dumps(records, indent=1) + "\n")
-
-    results = []
-    for path, report in reports.items():
-        results.append(compare.compare(report, records[str(path.resolve())]))
-    for path, why in refused.items():
-        result = compare.FileResult(shown(path), "compared")
-        for mode, record in records[str(path.resolve())].items():
-            result.verdicts.add(not record.get("ok"))
-            if record.get("ok"):
-                result.disagreements.append(compare.Disagreement(
-                    result.file, mode, None, "verdict", f"refuses the file ({why})",
-                    "imported it"))
-        results.append(result)
 
     for result in results:
         for d in result.disagreements:

@@ -4,7 +4,10 @@ One JVM takes the whole list; each import's record is one JSON line, flushed as 
 native side of ND4J 1.0.0-M2.1 sometimes brings the JVM down (SIGSEGV/SIGBUS in
 `ComputationGraph.init` or the deallocator thread, after earlier imports in the same JVM: see
 docs/conformance.md), so a JVM that dies is replaced by a fresh one that goes on from the import
-it died in; an import that kills CRASH_ATTEMPTS fresh JVMs is recorded as a crash.
+it died in; an import that kills CRASH_ATTEMPTS fresh JVMs is recorded as a crash. The same
+damage can also surface as a wrong answer (an HDF5 "H5Gopen2 failed" on a file that imports
+alone), so a file whose answer disagrees with regaudit is asked again in a JVM of its own
+(`run_isolated`) before the disagreement is reported.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ MODES = ("strict", "lenient")  # enforceTrainingConfig = true / false
 CRASH_ATTEMPTS = 3
 IMPORT_TIMEOUT = 60.0  # seconds one import may take before its JVM is killed (a dying JVM
 # sometimes spins instead of exiting)
+TIMED_OUT = "the import took longer than"
 JVM_OPTIONS = (
     "-Xmx6g",
     "-XX:+UseSerialGC",
@@ -79,6 +83,7 @@ def _crash_record(job: Job, why: str) -> dict:
         "enforce_training_config": job.mode == "strict",
         "ok": False,
         "crashed": True,
+        "timed_out": why.startswith(TIMED_OUT),
         "exception": {"class": "JVM", "message": why, "causes": [], "at": []},
         "warnings": [],
     }
@@ -105,11 +110,21 @@ def _run_jvm(classpath: str, jobs: list[Job], work: Path) -> tuple[list[dict], s
             elif time.monotonic() - last_change > IMPORT_TIMEOUT:
                 proc.kill()
                 proc.wait()
-                why = f"the import took longer than {IMPORT_TIMEOUT:.0f} s"
+                why = f"{TIMED_OUT} {IMPORT_TIMEOUT:.0f} s"
         records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
         if why is None and proc.returncode != 0:
             why = f"the JVM died (exit status {proc.returncode})"
     return records, why
+
+
+def run_isolated(paths: Iterable[str], release: str = DEFAULT_RELEASE,
+                 work: Path | None = None) -> dict[str, dict[str, dict]]:
+    """Each file in a JVM of its own: the answer of an importer that has seen nothing else
+    (earlier imports in the same JVM can leave native memory damaged, see the module doc)."""
+    out: dict[str, dict[str, dict]] = {}
+    for path in paths:
+        out.update(run([path], release, work))
+    return out
 
 
 def run(paths: Iterable[str], release: str = DEFAULT_RELEASE,
@@ -133,7 +148,8 @@ def run(paths: Iterable[str], release: str = DEFAULT_RELEASE,
             why = why or "the JVM stopped before the end of its list"
             job = pending[0]
             attempts[job] = attempts.get(job, 0) + 1
-            if attempts[job] >= CRASH_ATTEMPTS:
+            # A hang is an answer (waiting again costs minutes); a crash is retried.
+            if attempts[job] >= CRASH_ATTEMPTS or why.startswith(TIMED_OUT):
                 results.setdefault(job.path, {})[job.mode] = _crash_record(job, why)
                 pending = pending[1:]
     if jvms > 1:

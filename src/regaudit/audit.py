@@ -7,7 +7,7 @@ from typing import Any
 from regaudit import rules
 from regaudit.coeffs import shortest
 from regaudit.importers import DEFAULT, Profile
-from regaudit.keras import MODEL_CLASSES, Site, walk_model
+from regaudit.keras import MODEL_CLASSES, ModelTree, Site, walk_model
 from regaudit.report import MODES, Blocker, Finding, Note, Penalty, Report, Training
 from regaudit.rules import Block
 from regaudit.sources import ModelSource, read_model
@@ -18,6 +18,18 @@ from regaudit.weights import find_tensors
 SHARED_NOTE = (
     "{name} is called on {n} inputs (a shared layer): DL4J imports it once, over all its inputs "
     "merged, so its weights have another shape than the file's and do not hold the stored values"
+)
+CHANNELS_FIRST_NOTE = (
+    "channels_first layers in a functional model ({layers}): DL4J 1.0.0-M2.1 infers the graph's "
+    "shapes with the channels axis misplaced, so the import fails in its shape inference or "
+    "builds layers of the wrong size, depending on the sizes; regaudit does not emulate that "
+    "inference and leaves the verdict unknown. Convert the model to channels_last before export"
+)
+ORTHOGONAL_NOTE = (
+    "{layers}: DL4J draws an orthogonal initial value for the LSTM recurrent weights (n × 4n) "
+    "before it loads the stored ones, with an SVD that can run for minutes or never end "
+    "(seen from 16 units); if the import hangs, give the LSTM another recurrent_initializer "
+    "before export (its stored weights are loaded anyway)"
 )
 SHARED_PENALTY = ("DL4J's score is unknown: the shared layer's DL4J weights are not the stored "
                   "ones (another shape, values not copied)")
@@ -109,12 +121,14 @@ def audit_source(source: ModelSource, profile: Profile = DEFAULT) -> Report:
 
     tree = walk_model(source.model_config)
     layer_blocks: dict[int, Block] = {}
+    graph_blocks = rules.graph_blockers(tree, profile)
     for index, layer in enumerate(tree.top_layers):
-        block = rules.layer_blocker(layer, profile, majors)
+        block = rules.layer_blocker(layer, profile, majors) or graph_blocks.get(index)
         if block:
             layer_blocks[index] = block
             report.blocking.append(Blocker(layer.name, block.code, block.message, both,
                                            block.importer_error))
+    _hazards(report, tree, profile)
 
     # A layer called on several inputs is imported once, over all of them merged: its DL4J
     # weights have another shape than the file's and are not the stored ones.
@@ -146,6 +160,20 @@ def audit_source(source: ModelSource, profile: Profile = DEFAULT) -> Report:
     if not tree.sites:
         report.notes.append(Note("NO_REGULARIZERS", "no regularizer in any layer of the config"))
     return report
+
+
+def _hazards(report: Report, tree: ModelTree, profile: Profile) -> None:
+    """What the importer's outcome depends on beyond its tables: said in notes, and where it
+    decides the verdict, the verdict is left unknown rather than guessed."""
+    channels_first = rules.uses_channels_first(tree)
+    if channels_first and tree.root_class not in profile.sequential_roots:
+        report.verdict_uncertain = True
+        report.notes.append(Note("CHANNELS_FIRST_GRAPH", CHANNELS_FIRST_NOTE.format(
+            layers=", ".join(channels_first[:5]) + (" ..." if len(channels_first) > 5 else ""))))
+    slow = rules.orthogonal_recurrent(tree, profile)
+    if slow:
+        report.notes.append(Note("ORTHOGONAL_INIT_MAY_HANG", ORTHOGONAL_NOTE.format(
+            layers=", ".join(slow[:5]) + (" ..." if len(slow) > 5 else ""))))
 
 
 def _finding(

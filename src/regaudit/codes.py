@@ -93,11 +93,31 @@ _TABLE = (
           "unconditionally: the import fails."),
     _code("ROOT_NOT_A_MODEL", "finding blocker", "error",
           "The configuration's root is not Sequential, Model or Functional: nothing to import."),
-    # ---- optimizer weight decay (audit._training) ----
+    _code("MODEL_IO_FORMAT", "finding blocker", "error",
+          "A functional model whose input_layers/output_layers is one flat [name, node, index] "
+          "list (the Keras 3 form): the importer casts each entry to a list and fails with a "
+          "ClassCastException before it reads any layer."),
+    # ---- the training config, read only with enforceTrainingConfig=true (training.py) ----
     _code("OPTIMIZER_UNMAPPED", "training blocker", "error dropped noop",
-          "'Optimizer with name ... can not be matched to a DL4J optimizer' (AdamW, ...): the "
-          "import fails with enforceTrainingConfig=true; with false the training config is "
-          "skipped and its weight decay is lost."),
+          "'Optimizer with name ... can not be matched to a DL4J optimizer': the importer knows "
+          "exactly Adam, Adadelta, Adgrad (sic), Adamax, Nadam, SGD and RMSprop, case and "
+          "prefix included (Adagrad, Custom>Adam and AdamW fail). With "
+          "enforceTrainingConfig=false the training config is skipped and its weight decay is "
+          "lost."),
+    _code("OPTIMIZER_CONFIG", "training blocker", "error dropped noop",
+          "A mapped optimizer's config lacks a value the importer reads unconditionally "
+          "(decay, in every tf.keras 2.11+ optimizer: NullPointerException) or holds one that "
+          "is not a floating-point number (ClassCastException). Import with "
+          "enforceTrainingConfig=false and set the updater by hand."),
+    _code("LOSS_UNMAPPED", "training blocker", "error dropped noop",
+          "'Unknown Keras loss function ...': the loss is not one DL4J maps. Import with "
+          "enforceTrainingConfig=false and add the output layer's loss by hand."),
+    _code("LOSS_MISSING", "training blocker", "error dropped noop",
+          "The training config has no loss: the strict import fails."),
+    _code("LOSS_NOT_READ", "training blocker", "error dropped noop",
+          "The loss is saved as a list (or null), which the importer does not read: no loss "
+          "layer is added and a functional model is left with no outputs ('network has no "
+          "outputs')."),
     _code("WEIGHT_DECAY_NOT_READ", "training", "dropped",
           "The optimizer is mapped, but its weight_decay is never read: lost. Set "
           ".weightDecay(wd, true) and .weightDecayBias(wd, true) by hand."),

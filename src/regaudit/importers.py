@@ -81,6 +81,13 @@ class Profile:
     losses: frozenset[str]  # lowercased Keras loss names the importer maps
     default_updater: str  # what every layer gets when no training config is imported
     sequential_roots: frozenset[str]  # root classes imported as a MultiLayerNetwork
+    # Classes that find their input channels by walking back through the graph, and the
+    # classes whose DL4J layer knows its output size when built (where the walk stops).
+    input_channel_walkers: frozenset[str]
+    sized_layers: frozenset[str]
+    # Classes whose recurrent weights get an orthogonal initial value by an SVD that can run
+    # for minutes or never end (nd4j's Svd on a wide n × 4n matrix).
+    orthogonal_svd_layers: frozenset[str]
 
 
 DL4J_M21 = Profile(
@@ -98,6 +105,15 @@ DL4J_M21 = Profile(
     losses=_LOSSES_M21,
     default_updater="Sgd",
     sequential_roots=frozenset({"Sequential"}),
+    input_channel_walkers=frozenset({"DepthwiseConv2D"}),
+    sized_layers=frozenset(
+        """
+        Dense TimeDistributedDense Conv1D Conv2D Conv3D Conv2DTranspose Conv3DTranspose
+        SeparableConv2D DepthwiseConv2D Convolution1D Convolution2D Convolution3D
+        Deconvolution2D SeparableConvolution2D AtrousConvolution1D AtrousConvolution2D Embedding
+        """.split()
+    ),
+    orthogonal_svd_layers=frozenset({"LSTM"}),
 )
 
 DEFAULT = DL4J_M21

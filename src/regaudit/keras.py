@@ -121,6 +121,7 @@ class TopLayer:
     class_name: str
     config: dict[str, Any]
     inbound_nodes: int = 0  # how many times a functional model calls it (>1: a shared layer)
+    inbound: tuple[str, ...] = ()  # the layers it is called on, node after node, in order
 
 
 @dataclass
@@ -231,11 +232,19 @@ def walk_model(model_config: dict[str, Any]) -> ModelTree:
         config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
         name = _name(entry, index)
         nodes = entry.get("inbound_nodes")
-        tree.top_layers.append(
-            TopLayer(name, _class(entry), config, len(nodes) if isinstance(nodes, list) else 0)
-        )
+        nodes = nodes if isinstance(nodes, list) else []
+        tree.top_layers.append(TopLayer(name, _class(entry), config, len(nodes), _inbound(nodes)))
         _walk_layer(entry, [], None, index, key, tree, 0)
     return tree
+
+
+def _inbound(nodes: list[Any]) -> tuple[str, ...]:
+    """Layer names a Keras 1/2 `inbound_nodes` list calls (a node: [[name, node, tensor, ...]])."""
+    return tuple(
+        str(call[0])
+        for node in nodes if isinstance(node, list)
+        for call in node if isinstance(call, list) and call
+    )
 
 
 def _name(entry: dict[str, Any], index: int) -> str:

@@ -101,13 +101,21 @@ class Report:
     blocking: list[Blocker] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     verdict_known: bool = True  # False for weights-only files: nothing to judge
+    # True when the importer's outcome depends on more than regaudit emulates (see notes): a
+    # mode no blocker decides is then unknown (None), not importable.
+    verdict_uncertain: bool = False
+
+    def importable(self, mode: str) -> bool | None:
+        if any(mode in b.modes for b in self.blocking):
+            return False
+        return None if self.verdict_uncertain else True
 
     def verdict(self) -> dict[str, Any]:
         if not self.verdict_known:
             return {"importable_strict": None, "importable_lenient": None, "blocking": []}
         return {
-            "importable_strict": not any("strict" in b.modes for b in self.blocking),
-            "importable_lenient": not any("lenient" in b.modes for b in self.blocking),
+            "importable_strict": self.importable("strict"),
+            "importable_lenient": self.importable("lenient"),
             "blocking": [_fields(b) for b in self.blocking],
         }
 

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from regaudit.coeffs import shortest
 from regaudit.importers import Profile
-from regaudit.keras import Regularizer, Site, TopLayer
+from regaudit.keras import ModelTree, Regularizer, Site, TopLayer
 
 IMPORTER_NOTE = (
     "Keras import of Deeplearning4j 1.0.0-M2.1 (same regularizer handling from 1.0.0-beta4 "
@@ -337,6 +337,80 @@ def _known_or_blocker(layer: TopLayer, profile: Profile, majors: tuple[int, ...]
                      f"{UNSUPPORTED}No SameDiff Lambda layer found for Lambda layer {layer.name}")
     return Block("UNSUPPORTED_LAYER", f"Unsupported keras layer type {cls}",
                  unsupported_layer(cls))
+
+
+# ---- Rules that need the layer graph ------------------------------------------------------------
+def _effective(layer: TopLayer) -> TopLayer:
+    """TimeDistributed is unwrapped before dispatch: judge the wrapped layer."""
+    inner = layer.config.get("layer")
+    if layer.class_name == "TimeDistributed" and isinstance(inner, dict):
+        return TopLayer(layer.name, str(inner.get("class_name")), inner.get("config") or {},
+                        layer.inbound_nodes, layer.inbound)
+    return layer
+
+
+def _input_channels_found(layer: TopLayer, built: dict[str, TopLayer], sequential: bool,
+                          profile: Profile) -> bool:
+    """KerasLayer.getNInFromConfig: from the layer's first input, walk back through first inputs
+    to a layer whose DL4J size is known when built; reaching a layer with no input fails."""
+    if sequential or not layer.inbound:  # a Sequential model links its layers only later
+        return False
+    name, seen = layer.inbound[0], set()
+    while name in built and name not in seen:
+        seen.add(name)
+        previous = _effective(built[name])
+        if previous.class_name in profile.sized_layers:
+            return True
+        if not previous.inbound:
+            return False
+        name = previous.inbound[0]
+    return True  # not a chain the importer walks to its end: claim nothing
+
+
+def graph_blockers(tree: ModelTree, profile: Profile) -> dict[int, Block]:
+    """Top-level entries that fail for where they sit in the graph (index -> Block)."""
+    sequential = tree.root_class in profile.sequential_roots
+    built: dict[str, TopLayer] = {}
+    out = {}
+    for index, layer in enumerate(tree.top_layers):
+        effective = _effective(layer)
+        if effective.class_name in profile.input_channel_walkers and not _input_channels_found(
+                effective, built, sequential, profile):
+            where = ("a Sequential model links its layers only after building them" if sequential
+                     else "the walk reaches the model's input first")
+            out[index] = Block(
+                "INPUT_CHANNELS_UNKNOWN",
+                f"{effective.class_name} finds its input channels by walking back to a layer "
+                f"whose size is known when built (Dense, Conv*, Embedding, ...); {where}, so the "
+                "import fails (IndexOutOfBoundsException)",
+                "IndexOutOfBoundsException: Index 0 out of bounds for length 0")
+        built[layer.name] = layer
+    return out
+
+
+def uses_channels_first(tree: ModelTree) -> list[str]:
+    """Layers configured channels_first (Keras 2 data_format, Keras 1 dim_ordering "th")."""
+    return [layer.name for layer in tree.top_layers
+            if _effective(layer).config.get("data_format") == "channels_first"
+            or _effective(layer).config.get("dim_ordering") == "th"]
+
+
+def orthogonal_recurrent(tree: ModelTree, profile: Profile) -> list[str]:
+    """Layers whose DL4J recurrent weights (n × 4n for LSTM) get an orthogonal initial value."""
+    out = []
+    for layer in tree.top_layers:
+        inner = _effective(layer)
+        if inner.class_name == "Bidirectional" and isinstance(inner.config.get("layer"), dict):
+            wrapped = inner.config["layer"]
+            inner = TopLayer(layer.name, str(wrapped.get("class_name")),
+                             wrapped.get("config") or {})
+        if inner.class_name not in profile.orthogonal_svd_layers:
+            continue
+        init = inner.config.get("recurrent_initializer", inner.config.get("inner_init"))
+        name = init.get("class_name") if isinstance(init, dict) else init
+        if isinstance(name, str) and name.lower() == "orthogonal":
+            out.append(layer.name)
+    return out
 
 
 # ---- What to tell the user ---------------------------------------------------------------------

@@ -237,7 +237,10 @@ def _blocking(verdict: dict[str, Any], verdict_known: bool) -> list[str]:
     out = ['<section class="report-blocking">', "<h3>Blocking reasons</h3>"]
     blockers = [as_dict(b) for b in as_list(verdict.get("blocking"))]
     if not blockers:
-        out += ['<p class="report-empty">None: the file imports in both modes.</p>', "</section>"]
+        imports = verdict.get("importable_strict") and verdict.get("importable_lenient")
+        none = ("None: the file imports in both modes." if imports else
+                "None that regaudit can name; the verdict is unknown (see the notes).")
+        out += [f'<p class="report-empty">{none}</p>', "</section>"]
         return out
     out.append("<ul>")
     for b in blockers:
@@ -260,7 +263,7 @@ def _blocking(verdict: dict[str, Any], verdict_known: bool) -> list[str]:
 def render_html(report: dict[str, Any]) -> str:
     verdict = as_dict(report.get("verdict"))
     strict, lenient = verdict.get("importable_strict"), verdict.get("importable_lenient")
-    known = strict is not None or lenient is not None
+    known = report.get("training") is not None  # None: no model configuration (weights only)
     out = [
         f'<section class="report" data-verdict-strict="{_verdict_state(strict)}" '
         f'data-verdict-lenient="{_verdict_state(lenient)}">'

@@ -69,7 +69,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         out.append(_row(["---"] * len(COLUMNS)))
         for f in findings:
             out.append(_row([md(get(f)) for _, get in COLUMNS]))
-    elif verdict.get("importable_strict") is None:
+    elif report.get("training") is None:  # no model configuration (weights only)
         out.append("Regularizers unknown: the file holds no model configuration.")
     else:
         out.append("No regularizers found.")

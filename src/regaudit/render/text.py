@@ -97,7 +97,7 @@ def render_text(report: dict[str, Any]) -> str:
 
     findings = [as_dict(f) for f in as_list(report.get("findings"))]
     verdict = as_dict(report.get("verdict"))
-    known = verdict.get("importable_strict") is not None
+    known = report.get("training") is not None  # None: no model configuration (weights only)
     if findings:
         lines.append("")
         lines.append(f"Regularizers ({len(findings)}):")
