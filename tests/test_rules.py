@@ -45,6 +45,7 @@ def audit(layers: list[dict], version: str | None = "2.2.4", fmt: str = LEGACY_H
         backend="tensorflow",
         model_config={"class_name": root, "config": {"name": "m", "layers": layers}},
         training_config=training,
+        root_attributes=frozenset({"keras_version", "backend"} if version else {"backend"}),
     )
     return audit_source(source)
 
@@ -150,7 +151,28 @@ def test_kernel_on_other_layers(cls: str, reg: Any, strict: str, lenient: str) -
     ("SeparableConv1D", L1L2_L1, "error", "error"),  # layer class unknown to the importer
 ])
 def test_depthwise(cls: str, reg: Any, strict: str, lenient: str) -> None:
-    assert outcomes(audit([layer(cls, depthwise_regularizer=reg)])) == [(strict, lenient)]
+    # Functional, after a Conv2D: where DL4J can find a DepthwiseConv2D's input channels.
+    conv = {**layer("Conv2D", "conv"), "inbound_nodes": [[["in", 0, 0, {}]]]}
+    dw = {**layer(cls, depthwise_regularizer=reg), "inbound_nodes": [[["conv", 0, 0, {}]]]}
+    report = audit([layer("InputLayer", "in"), conv, dw], root="Model")
+    assert outcomes(report) == [(strict, lenient)]
+
+
+@pytest.mark.parametrize(("root", "chain", "fails"), [
+    ("Sequential", ["Conv2D"], True),  # layers are linked only after they are built
+    ("Model", [], True),  # the walk reaches the model's input
+    ("Model", ["BatchNormalization", "Activation"], True),
+    ("Model", ["Conv2D", "BatchNormalization", "Activation"], False),
+    ("Model", ["Dense"], False),
+])
+def test_depthwise_input_channels(root: str, chain: list[str], fails: bool) -> None:
+    entries, previous = [layer("InputLayer", "in")], "in"
+    for i, cls in enumerate([*chain, "DepthwiseConv2D"]):
+        name = f"l{i}"
+        entries.append({**layer(cls, name), "inbound_nodes": [[[previous, 0, 0, {}]]]})
+        previous = name
+    codes = [b.code for b in audit(entries, root=root).blocking]
+    assert codes == (["INPUT_CHANNELS_UNKNOWN"] if fails else [])
 
 
 def test_batchnorm_gamma_beta() -> None:

@@ -55,10 +55,20 @@ def file_blockers(source: ModelSource, major: int | None, profile: Profile) -> l
         out.append(Block("KERAS_ARCHIVE", "a .keras archive cannot be read by DL4J's importer "
                          "(HDF5 only): re-save as .h5 with Keras 2",
                          "RuntimeException: H5Fopen failed"))
-    if source.format == LEGACY_H5 and source.keras_version is None:
-        out.append(Block("KERAS_VERSION_MISSING", "the HDF5 file has no keras_version "
-                         "attribute, which the importer reads unconditionally",
-                         "NullPointerException"))
+    if source.format == LEGACY_H5:
+        # KerasModelBuilder reads the root's keras_version, and backend when the major is 2.
+        for attribute, code in (("keras_version", "KERAS_VERSION_MISSING"),
+                                ("backend", "BACKEND_MISSING")):
+            if attribute == "backend" and major != 2:
+                continue
+            if attribute not in source.root_attributes:
+                out.append(Block(code, f"the HDF5 file has no "
+                                 f"{attribute} attribute at its root, which the importer reads "
+                                 "unconditionally", "RuntimeException: H5Aopen failed"))
+    if source.keras_version and not source.keras_version[:1].isdigit():
+        out.append(Block("KERAS_VERSION_UNREADABLE", f"keras_version {source.keras_version!r} "
+                         "does not start with a digit",
+                         f"{rules.INVALID}Keras version was not readable"))
     config = source.model_config or {}
     root = config.get("class_name")
     if root not in MODEL_CLASSES:

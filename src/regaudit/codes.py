@@ -82,6 +82,12 @@ _TABLE = (
     _code("BIDIRECTIONAL_IN_TIMEDISTRIBUTED", "finding blocker", "error",
           "TimeDistributed(Bidirectional(...)) cannot be imported: 'Field layer not found in "
           "configuration of Bidirectional layer'."),
+    _code("INPUT_CHANNELS_UNKNOWN", "finding blocker", "error",
+          "A DepthwiseConv2D whose input channels the importer cannot find: it walks back "
+          "through first inputs to a layer of known size and reaches the model's input first, "
+          "or the model is Sequential (layers are linked only after they are built). The import "
+          "fails with IndexOutOfBoundsException. Put a Conv2D (or Dense) before it, or use a "
+          "functional model."),
     # ---- file-level errors (audit.file_blockers) ----
     _code("KERAS_ARCHIVE", "finding blocker", "error",
           "A .keras archive: the importer reads HDF5 only. Re-save as .h5 with Keras 2."),
@@ -89,8 +95,14 @@ _TABLE = (
           "The file was written by Keras 3: 'Keras major version has to be either 1 or 2'. "
           "Re-save with Keras 2 (tf.keras) as .h5."),
     _code("KERAS_VERSION_MISSING", "finding blocker", "error",
-          "A legacy HDF5 file without the keras_version attribute, which the importer reads "
-          "unconditionally: the import fails."),
+          "A legacy HDF5 file without the keras_version attribute at its root (Keras also "
+          "writes one on model_weights, which the importer does not read): the import fails "
+          "(H5Aopen failed)."),
+    _code("BACKEND_MISSING", "finding blocker", "error",
+          "A Keras 2 legacy HDF5 file without the backend attribute at its root, which the "
+          "importer reads unconditionally: the import fails (H5Aopen failed)."),
+    _code("KERAS_VERSION_UNREADABLE", "finding blocker", "error",
+          "keras_version does not start with a digit: 'Keras version was not readable'."),
     _code("ROOT_NOT_A_MODEL", "finding blocker", "error",
           "The configuration's root is not Sequential, Model or Functional: nothing to import."),
     _code("MODEL_IO_FORMAT", "finding blocker", "error",

@@ -224,6 +224,7 @@ def read_h5(f: H5File, file_name: str, size: int | None) -> ModelSource:
             size=size,
             weights=LegacyWeights(weights_group),
             weight_layout=LEGACY_H5,
+            root_attributes=frozenset(root_names),
         )
         return source
     if "layer_names" in root_names or "layer_names0" in root_names:

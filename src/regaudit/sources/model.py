@@ -53,6 +53,8 @@ class ModelSource:
     weights: Mapping[str, Tensor] = field(default_factory=dict)
     weight_layout: str | None = None  # "legacy-h5" (named weights), "keras-v3" (indexed vars)
     notes: list[tuple[str, str]] = field(default_factory=list)  # (code, message)
+    # The HDF5 root's attribute names: DL4J reads keras_version (and backend) there only.
+    root_attributes: frozenset[str] = frozenset()
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     def close(self) -> None:
