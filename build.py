@@ -246,6 +246,8 @@ def build() -> Path:
                 staging / "vendor" / "h5wasm" / name,
             )
         copy(wheel, staging / "wheels" / wheel.name)
+        (staging / "docs").mkdir()
+        (staging / "docs" / "import-rules.html").write_text(rules_page())
         (staging / "THIRD_PARTY_NOTICES.txt").write_text(notices(micropip))
         pkg = json.loads((ROOT / "package.json").read_text())["dependencies"]
         manifest = {
@@ -262,6 +264,19 @@ def build() -> Path:
     size = sum(p.stat().st_size for p in DIST.rglob("*") if p.is_file())
     log(f"built {DIST} ({size / 2**20:.1f} MiB)")
     return DIST
+
+
+def rules_page() -> str:
+    """docs/import-rules.md as a page, from the same tables (the page's legend links to it)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "regaudit.rulesdoc", "--html"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
 
 
 def write_service_worker(site: Path) -> None:
