@@ -107,7 +107,8 @@ def pip_python() -> Path:
 
 def npm_versions_ok() -> bool:
     """node_modules holds exactly the versions package.json pins."""
-    wanted = json.loads((ROOT / "package.json").read_text())["dependencies"]
+    pkg = json.loads((ROOT / "package.json").read_text())
+    wanted = {**pkg["dependencies"], **pkg.get("devDependencies", {})}  # axe-core: tests only
     for name, version in wanted.items():
         meta = NODE_MODULES / name / "package.json"
         if not meta.exists() or json.loads(meta.read_text()).get("version") != version:
@@ -117,7 +118,7 @@ def npm_versions_ok() -> bool:
 
 def ensure_node_modules() -> None:
     if not npm_versions_ok():
-        log("npm ci (pyodide, h5wasm as pinned in package-lock.json)")
+        log("npm ci (pyodide, h5wasm; axe-core for the tests: as pinned in package-lock.json)")
         run(["npm", "ci", "--no-audit", "--no-fund"])
 
 
