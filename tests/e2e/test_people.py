@@ -117,6 +117,14 @@ def test_axe_finds_nothing_on_an_error_report(calm: Site, tmp_path: Path):
     assert_no_violations(calm.page)
 
 
+def test_axe_is_not_shipped(calm: Site):
+    """The tests bring axe-core themselves; the site neither holds nor loads it."""
+    dist = ROOT / "dist"
+    assert (dist / "index.html").exists()
+    assert not [p for p in dist.rglob("*") if "axe" in p.name.lower()]
+    assert not [url for url in calm.requests if "axe" in url.lower()]
+
+
 def test_axe_finds_nothing_on_the_bundled_import_rules(calm: Site):
     page = calm.context.new_page()
     try:
@@ -282,6 +290,12 @@ def fits(page: Page, width: int) -> None:
     for table in page.locator("table.findings").all():
         box = table.evaluate("(t) => [t.scrollWidth, t.clientWidth, t.getBoundingClientRect().right]")
         assert box[0] <= box[1] and box[2] <= width, box
+
+
+def test_the_desktop_table_fits(calm: Site, tmp_path: Path):
+    calm.audit(*REPORT_FILES, long_name_config(tmp_path))
+    fits(calm.page, 1280)
+    assert calm.page.locator("table.findings thead th").first.is_visible()
 
 
 @pytest.mark.parametrize("width", [360, 390])
