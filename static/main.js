@@ -330,7 +330,6 @@ function batchDone() {
   if (idle && done.some((job) => job.byUser)) focusSection(done[0].section);
 }
 
-
 function showReport(id, result) {
   const job = jobs.get(id);
   if (!job) return;
