@@ -126,7 +126,8 @@ def hook_wheelhouse() -> Path:
 
 def npm_versions_ok() -> bool:
     """node_modules holds exactly the versions package.json pins."""
-    wanted = json.loads((ROOT / "package.json").read_text())["dependencies"]
+    pkg = json.loads((ROOT / "package.json").read_text())
+    wanted = {**pkg["dependencies"], **pkg.get("devDependencies", {})}  # axe-core: tests only
     for name, version in wanted.items():
         meta = NODE_MODULES / name / "package.json"
         if not meta.exists() or json.loads(meta.read_text()).get("version") != version:
@@ -136,7 +137,7 @@ def npm_versions_ok() -> bool:
 
 def ensure_node_modules() -> None:
     if not npm_versions_ok():
-        log("npm ci (pyodide, h5wasm as pinned in package-lock.json)")
+        log("npm ci (pyodide, h5wasm; axe-core for the tests: as pinned in package-lock.json)")
         run(["npm", "ci", "--no-audit", "--no-fund"])
 
 
@@ -265,6 +266,8 @@ def build() -> Path:
                 staging / "vendor" / "h5wasm" / name,
             )
         copy(wheel, staging / "wheels" / wheel.name)
+        (staging / "docs").mkdir()
+        (staging / "docs" / "import-rules.html").write_text(rules_page())
         (staging / "THIRD_PARTY_NOTICES.txt").write_text(notices(micropip))
         pkg = json.loads((ROOT / "package.json").read_text())["dependencies"]
         manifest = {
@@ -281,6 +284,19 @@ def build() -> Path:
     size = sum(p.stat().st_size for p in DIST.rglob("*") if p.is_file())
     log(f"built {DIST} ({size / 2**20:.1f} MiB)")
     return DIST
+
+
+def rules_page() -> str:
+    """docs/import-rules.md as a page, from the same tables (the page's legend links to it)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "regaudit.rulesdoc", "--html"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
 
 
 def write_service_worker(site: Path) -> None:

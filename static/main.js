@@ -5,12 +5,18 @@
 // Test contract (see docs/web.md): <html data-state="booting|ready|busy|error">; an
 // input[type=file]; each finished report section carries [data-report] and an a[download]
 // ending in .json; a file that cannot be audited gets a section with [data-error].
+//
+// For people: sections stay in the order the files came (oldest first); the status line says
+// what is happening (also while files wait for the boot), and #announcer tells screen readers
+// only that regaudit is ready and, once per batch, what the audits gave; focus moves to a new
+// report's heading when nothing else has it, and somewhere sensible after Remove and Clear.
 
 const root = document.documentElement;
 const $ = (id) => document.getElementById(id);
 const dropZone = $("drop");
 const input = $("file");
 const statusLine = $("status");
+const announcer = $("announcer");
 const bootProgress = $("boot-progress");
 const reports = $("reports");
 const filters = $("filters");
@@ -26,8 +32,13 @@ const DOWNLOADS = [
 let booted = false;
 const bootTimes = {}; // stage -> ms since the worker started (see worker.js)
 let bootError = null;
+let bootText = "Loading…"; // the latest progress message
+let readyText = ""; // "Ready (started in 4.2 s)."
+let auditing = null; // the job the worker is on
+let notice = ""; // a one-off message (an example that could not load)
 let nextId = 1;
-const jobs = new Map(); // id -> { section, name, done }
+const jobs = new Map(); // id -> { section, name, done, ok, urls }
+let batch = []; // jobs finished since the queue was last empty
 
 function pending() {
   let n = 0;
@@ -35,14 +46,45 @@ function pending() {
   return n;
 }
 
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
 function updateState() {
   const state = bootError ? "error" : !booted ? "booting" : pending() ? "busy" : "ready";
   root.dataset.state = state;
   dropZone.setAttribute("aria-busy", String(state === "busy" || state === "booting"));
+  statusLine.textContent = notice || statusText();
+}
+
+// One line from the state: what runs, what waits, what came out (reports and failures apart).
+function statusText() {
+  if (bootError) return `regaudit could not start in this browser: ${bootError}`;
+  const waiting = pending() - (auditing ? 1 : 0);
+  const queued = waiting ? ` ${plural(waiting, "file")} waiting.` : "";
+  if (!booted) return `${bootText}${queued}`;
+  if (auditing) return `Auditing ${auditing.name}…${queued}`;
+  if (waiting) return `${readyText}${queued}`;
+  const done = [...jobs.values()];
+  const ok = done.filter((job) => job.ok).length;
+  const failed = done.length - ok;
+  if (!done.length) return `${readyText} Drop files, or choose some.`;
+  const parts = [plural(ok, "report")];
+  if (failed) parts.push(`${plural(failed, "file")} could not be audited`);
+  return `Ready. ${parts.join("; ")}.`;
+}
+
+// Screen readers: emptied first, so the same words twice are announced twice.
+function announce(text) {
+  announcer.textContent = "";
+  setTimeout(() => {
+    announcer.textContent = text;
+  }, 100);
 }
 
 function setStatus(text) {
-  statusLine.textContent = text;
+  notice = text;
+  updateState();
 }
 
 function el(tag, className, text) {
@@ -60,7 +102,7 @@ worker.onmessage = ({ data }) => {
   if (data.type === "progress") {
     bootProgress.max = data.steps;
     bootProgress.value = data.step - 1;
-    setStatus(data.text);
+    bootText = data.text;
   } else if (data.type === "timing") {
     bootTimes[data.stage] = data.ms;
     if (booted) root.dataset.bootTimes = JSON.stringify(bootTimes); // stages after "ready"
@@ -72,23 +114,25 @@ worker.onmessage = ({ data }) => {
     root.dataset.bootTimes = JSON.stringify(bootTimes);
     bootProgress.value = bootProgress.max;
     bootProgress.hidden = true;
-    setStatus(`Ready (started in ${(data.ms / 1000).toFixed(1)} s). Drop files, or choose some.`);
+    readyText = `Ready (started in ${(data.ms / 1000).toFixed(1)} s).`;
     for (const job of jobs.values()) if (!job.done) setJobStatus(job, "Waiting…");
+    if (!pending()) announce("regaudit is ready.");
   } else if (data.type === "boot-error") {
     bootError = data.error;
     bootProgress.hidden = true;
-    setStatus(`regaudit could not start in this browser: ${data.error}`);
     for (const [id, job] of jobs) {
       if (!job.done) showError(id, "regaudit could not start in this browser, so this file was not audited.");
     }
+    batch = [];
+    announce(`regaudit could not start in this browser: ${data.error}`);
   } else if (data.type === "started") {
-    const job = jobs.get(data.id);
-    if (job) setJobStatus(job, "Auditing…");
-    if (job) setStatus(`Auditing ${job.name}…`);
+    auditing = jobs.get(data.id) || null;
+    if (auditing) setJobStatus(auditing, "Auditing…");
   } else if (data.type === "result") {
+    auditing = null;
     if (data.ok) showReport(data.id, data);
     else showError(data.id, data.error);
-    if (!pending()) setStatus(`Ready. ${jobs.size} file${jobs.size === 1 ? "" : "s"} audited.`);
+    if (!pending()) batchDone();
   }
   updateState();
 };
@@ -96,27 +140,34 @@ worker.onmessage = ({ data }) => {
 worker.onerror = (event) => {
   event.preventDefault();
   if (!booted) {
-    bootError = "the worker failed to load";
-    setStatus("regaudit could not start in this browser: the worker failed to load.");
+    bootError = "the worker failed to load.";
     updateState();
+    announce(statusLine.textContent);
   }
 };
 
 // --- files in ----------------------------------------------------------------------------
 
-function addFiles(files) {
+// A section for one file, after the others (a batch reads top to bottom, oldest first).
+function newJob(name, byUser) {
+  const id = nextId++;
+  const section = el("section", "file");
+  section.dataset.file = name;
+  section.setAttribute("aria-busy", "true");
+  const bar = el("div", "file-bar");
+  bar.append(el("h2", "file-name", name), el("span", "file-status"));
+  section.append(bar);
+  reports.append(section);
+  filters.hidden = false;
+  notice = "";
+  const job = { section, name, byUser, done: false, ok: false, urls: [] };
+  jobs.set(id, job);
+  return [id, job];
+}
+
+function addFiles(files, byUser = true) {
   for (const file of files) {
-    const id = nextId++;
-    const section = el("section", "file");
-    section.dataset.file = file.name;
-    section.setAttribute("aria-busy", "true");
-    const bar = el("div", "file-bar");
-    bar.append(el("h2", "file-name", file.name), el("span", "file-status"));
-    section.append(bar);
-    reports.prepend(section);
-    filters.hidden = false;
-    const job = { section, name: file.name, done: false, urls: [] };
-    jobs.set(id, job);
+    const [id, job] = newJob(file.name, byUser);
     setJobStatus(job, booted ? "Waiting…" : "Waiting for regaudit to start…");
     if (bootError) {
       showError(id, "regaudit could not start in this browser, so this file was not audited.");
@@ -137,12 +188,17 @@ input.addEventListener("change", () => {
   input.value = "";
 });
 
-dropZone.addEventListener("click", () => input.click());
-dropZone.addEventListener("keydown", (event) => {
-  if (event.key === "Enter" || event.key === " ") {
+// The focused input opens the picker on Space by itself; Enter too, as on a button.
+input.addEventListener("keydown", (event) => {
+  if (event.key === "Enter") {
     event.preventDefault();
     input.click();
   }
+});
+
+// A click anywhere on the zone opens the picker too; the label and the input open it themselves.
+dropZone.addEventListener("click", (event) => {
+  if (!event.target.closest("label, input")) input.click();
 });
 
 // Dropping anywhere on the page works; the drop zone shows where.
@@ -164,7 +220,7 @@ document.addEventListener("drop", (event) => {
 // --- results out -------------------------------------------------------------------------
 
 const ALLOWED_TAGS = new Set(
-  "SECTION HEADER H2 H3 H4 P DL DT DD UL OL LI TABLE CAPTION THEAD TBODY TFOOT TR TH TD SPAN CODE STRONG EM SMALL DIV BR ABBR".split(
+  "SECTION HEADER H2 H3 H4 P DL DT DD UL OL LI TABLE CAPTION THEAD TBODY TFOOT TR TH TD SPAN CODE STRONG EM SMALL DIV BR WBR ABBR".split(
     " ",
   ),
 );
@@ -203,12 +259,13 @@ function downloads(job, result) {
   const remove = el("button", "remove", "Remove");
   remove.type = "button";
   remove.setAttribute("aria-label", `Remove the report for ${result.name}`);
-  remove.addEventListener("click", () => removeJob(job));
+  remove.addEventListener("click", () => removeAndRefocus(job));
   nav.append(remove);
   return nav;
 }
 
 function removeJob(job) {
+  job.removed = true;
   for (const href of job.urls) URL.revokeObjectURL(href);
   job.section.remove();
   for (const [id, other] of jobs) if (other === job) jobs.delete(id);
@@ -216,10 +273,69 @@ function removeJob(job) {
   updateState();
 }
 
+// Remove one report; focus goes to the next one's heading (or the previous), else the picker.
+function removeAndRefocus(job) {
+  const sections = [...reports.querySelectorAll("section.file")];
+  const at = sections.indexOf(job.section);
+  const neighbour = sections[at + 1] || sections[at - 1];
+  removeJob(job);
+  focusSection(neighbour);
+}
+
+function focusSection(section) {
+  const heading = section && section.querySelector("h2");
+  if (!heading) {
+    input.focus();
+    return;
+  }
+  heading.tabIndex = -1; // focusable from script only, not a tab stop
+  heading.focus();
+}
+
+const VERDICT_WORDS = {
+  kept: "imports, every regularizer kept",
+  changed: "imports, some regularizers altered",
+  lost: "imports, some regularizers lost",
+  blocked: "does not import",
+  unknown: "verdict unknown",
+};
+
+function verdictWords(section, mode) {
+  const verdict = section.querySelector(`.verdict[data-mode="${mode}"]`);
+  return VERDICT_WORDS[verdict && verdict.dataset.verdict] || "verdict unknown";
+}
+
+// The queue is empty: one announcement for the batch, and focus on its first section when
+// focus is nowhere in particular (a drop, or the picker that just closed).
+function batchDone() {
+  const done = batch.filter((job) => !job.removed);
+  batch = [];
+  if (!done.length) return;
+  if (done.length === 1) {
+    const [job] = done;
+    announce(
+      job.ok
+        ? `Audit done: ${job.name}. Strict: ${verdictWords(job.section, "strict")}. ` +
+            `Lenient: ${verdictWords(job.section, "lenient")}.`
+        : `Audit failed: ${job.name}. ${job.section.dataset.error}`,
+    );
+  } else {
+    const failed = done.filter((job) => !job.ok).map((job) => job.name);
+    const tail = failed.length ? `; could not audit ${failed.join(", ")}` : "";
+    announce(`${plural(done.length, "audit")} done: ${plural(done.length - failed.length, "report")}${tail}.`);
+  }
+  // Not for a page opened with ?example= (it may be embedded: focus would scroll the host).
+  const active = document.activeElement;
+  const idle = !active || active === document.body || active.closest("#drop, #examples");
+  if (idle && done.some((job) => job.byUser)) focusSection(done[0].section);
+}
+
 function showReport(id, result) {
   const job = jobs.get(id);
   if (!job) return;
   job.done = true;
+  job.ok = true;
+  batch.push(job);
   const { section } = job;
   section.replaceChildren(fragment(result.html));
   const header = section.querySelector(".report-header") || section;
@@ -234,6 +350,7 @@ function showError(id, message) {
   const job = jobs.get(id);
   if (!job) return;
   job.done = true;
+  batch.push(job);
   const { section } = job;
   section.classList.add("file-error");
   const bar = el("div", "file-bar");
@@ -241,7 +358,7 @@ function showError(id, message) {
   const remove = el("button", "remove", "Remove");
   remove.type = "button";
   remove.setAttribute("aria-label", `Remove ${job.name}`);
-  remove.addEventListener("click", () => removeJob(job));
+  remove.addEventListener("click", () => removeAndRefocus(job));
   bar.append(remove);
   const text = el("p", "error-message");
   text.append(el("strong", "", "Cannot audit this file: "), document.createTextNode(message));
@@ -260,6 +377,8 @@ function applyFilter(scope) {
     let shown = 0;
     for (const row of rows) {
       row.hidden = Boolean(outcome) && row.dataset[key] !== outcome;
+      const group = row.closest("tbody.finding-group"); // the row and its reasons
+      if (group) group.hidden = row.hidden;
       if (!row.hidden) shown++;
     }
     const note = section.querySelector(".filter-note");
@@ -275,27 +394,25 @@ filterMode.addEventListener("change", () => applyFilter());
 filters.addEventListener("submit", (event) => event.preventDefault());
 $("clear").addEventListener("click", () => {
   for (const job of [...jobs.values()]) if (job.done) removeJob(job);
+  focusSection(reports.querySelector("section.file")); // one still being audited, or the picker
 });
 
 // --- examples ----------------------------------------------------------------------------
 
-async function openExample(name, examples) {
+async function openExample(name, examples, byUser = true) {
   const example = examples.find((e) => e.name === name);
   if (!example) {
-    const id = nextId++;
-    const section = el("section", "file");
-    reports.prepend(section);
-    filters.hidden = false;
-    jobs.set(id, { section, name: `example "${name}"`, done: false, urls: [] });
+    const [id] = newJob(`example "${name}"`, byUser);
     const known = examples.map((e) => e.name).join(", ");
-    showError(id, `There is no example called "${name}". Examples: ${known}.`);
+    showError(id, `There is no example called "${name}". Pick one of: ${known}.`);
+    if (!pending()) batchDone();
     updateState();
     return;
   }
   const response = await fetch(new URL(`examples/${example.file}`, import.meta.url));
   if (!response.ok) throw new Error(`example ${name}: HTTP ${response.status}`);
   const blob = await response.blob();
-  addFiles([new File([blob], example.file, { type: "application/octet-stream" })]);
+  addFiles([new File([blob], example.file, { type: "application/octet-stream" })], byUser);
 }
 
 async function setUpExamples() {
@@ -316,11 +433,12 @@ async function setUpExamples() {
     list.append(li);
   }
   const wanted = new URLSearchParams(location.search).get("example");
-  if (wanted) await openExample(wanted, examples);
+  if (wanted) await openExample(wanted, examples, false);
 }
 
 function exampleFailed(e) {
   setStatus(`Could not load the example: ${e.message || e}`);
+  announce(statusLine.textContent);
 }
 
 setUpExamples().catch(exampleFailed);

@@ -309,17 +309,33 @@ class Tree(HTMLParser):
         self.elements: list[tuple[str, dict[str, str | None]]] = []
         self.text: list[str] = []
         self.stack: list[str] = []
+        self.open: list[int] = []  # indices into elements, parallel to stack
+        self.inner: list[list[str]] = []  # each element's text, descendants' included
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.elements.append((tag, dict(attrs)))
-        self.stack.append(tag)
+        self.inner.append([])
+        if tag not in VOID:  # no end tag to wait for
+            self.stack.append(tag)
+            self.open.append(len(self.elements) - 1)
 
     def handle_endtag(self, tag: str) -> None:
         assert self.stack and self.stack[-1] == tag, f"unbalanced </{tag}> in {self.stack}"
         self.stack.pop()
+        self.open.pop()
 
     def handle_data(self, data: str) -> None:
         self.text.append(data)
+        for index in self.open:
+            self.inner[index].append(data)
+
+    def texts(self, name: str) -> list[str]:
+        """The text of each element with class `name`, in document order."""
+        return [
+            "".join(self.inner[i])
+            for i, (_, a) in enumerate(self.elements)
+            if name in (a.get("class") or "").split()
+        ]
 
     def tags(self) -> set[str]:
         return {tag for tag, _ in self.elements}
@@ -328,7 +344,7 @@ class Tree(HTMLParser):
         return [a for _, a in self.elements if name in (a.get("class") or "").split()]
 
 
-VOID = {"br", "hr", "img", "input", "meta", "link"}
+VOID = {"br", "hr", "img", "input", "meta", "link", "wbr"}
 
 
 def parse(html_text: str) -> Tree:
@@ -369,12 +385,30 @@ def test_html_rows_carry_outcomes_as_words_classes_and_data_attributes() -> None
         ("altered", "altered"),
         ("error", "warned"),
     ]
-    spans = [a for a in tree.with_class("outcome") if a.get("title")]
-    titles = [a["title"] for a in spans]
-    assert data["findings"][1]["message"] in titles  # full message, decoded by the parser
+    assert not [a for a in tree.with_class("outcome") if a.get("title")]  # reasons are text
     html_text = render(data, "html")
-    assert '<span class="outcome outcome-error" title="line one' in html_text
     assert ">error</span>" in html_text and ">warned</span>" in html_text  # the word, not colour
+
+
+def test_html_reasons_are_text_under_each_finding_as_in_the_markdown_why_column() -> None:
+    data = hostile()
+    data["findings"][1]["message_lenient"] = "lenient: <i>lost</i> with a warning"
+    tree = parse(render(data, "html"))
+    assert len(tree.with_class("finding-why")) == len(data["findings"])
+    strict = tree.texts("why-strict")
+    # The first finding has one reason for both modes; the second a reason for each.
+    assert tree.texts("why-mode") == ["Why (both modes):", "Why (strict):", "Why (lenient):"]
+    whys = [t.split(":", 1)[1].strip() for t in strict]
+    assert whys == [f["message"] for f in data["findings"]]  # decoded: markup came out as text
+    assert tree.texts("why-lenient")[-1].endswith("lenient: <i>lost</i> with a warning")
+    # The Markdown download's "Why (strict)" column says the same, cell for cell.
+    lines = render(data, "md").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| Layer |"))
+    column = lines[start].split(" | ").index("Why (strict)")
+    md_rows = lines[start + 2 : start + 2 + len(data["findings"])]
+    for row, why in zip(md_rows, whys, strict=True):
+        cell = re.split(r"(?<!\\) \| ", row)[column]
+        assert re.sub(r"\\(.)", r"\1", cell) == why.replace("\n", " ")
 
 
 def test_html_header_and_columns() -> None:
@@ -395,8 +429,11 @@ def test_html_header_and_columns() -> None:
     ):
         assert expected in out, expected
     verdicts = tree.with_class("verdict")
-    assert len(verdicts) == 2
-    assert all("verdict-importable" in (v["class"] or "") for v in verdicts)
+    assert [(v["data-mode"], v["data-verdict"]) for v in verdicts] == [
+        ("strict", "changed"),
+        ("lenient", "changed"),
+    ]
+    assert tree.texts("verdict-line") == ["imports, but 1 of 1 regularizer altered."] * 2
 
 
 def test_html_unknown_outcome_value_cannot_inject_a_class() -> None:
@@ -428,7 +465,10 @@ def test_html_weights_only_state_says_unknown_and_shows_the_note() -> None:
     assert "weights-only file: regularizers are unknown" in text
     assert "No regularizers found" not in text
     verdicts = tree.with_class("verdict")
-    assert [v["class"] for v in verdicts] == ["verdict verdict-unknown outcome outcome-unknown"] * 2
+    assert [v["class"] for v in verdicts] == ["verdict verdict-unknown"] * 2
+    assert tree.texts("verdict-action") == [
+        "What to do: audit the file saved with its model (model.save) or its JSON config."
+    ] * 2
     assert 'data-verdict-strict="unknown"' in out
     assert not tree.with_class("report-blocking")
 
@@ -450,9 +490,16 @@ def test_html_blocking_reasons_are_listed_with_their_layer() -> None:
     assert [b["data-modes"] for b in blockers] == ["strict lenient", "strict lenient"]
     text = "".join(tree.text)
     assert "gru_1" in text and "UNSUPPORTED_LAYER" in text and "(file)" in text
-    assert [v["class"] for v in tree.with_class("verdict")] == [
-        "verdict verdict-blocked outcome outcome-error"
+    assert [v["class"] for v in tree.with_class("verdict")] == ["verdict verdict-blocked"] * 2
+    assert tree.texts("verdict-line") == [
+        "does not import: gru_1: Unsupported keras layer type GRU (and 1 more reason)."
     ] * 2
+    assert tree.texts("blocker-action") == [
+        "What to do: replace gru_1 with a layer class DL4J builds (an LSTM is the nearest), "
+        "or remove it.",
+        "What to do: re-save the model as .h5 with Keras 2 (tf_keras, or TensorFlow 2.15 or "
+        "older).",
+    ]
 
 
 def test_html_many_is_sections_in_a_row() -> None:
@@ -511,3 +558,19 @@ def test_text_cuts_absurd_names_from_the_middle() -> None:
     assert (
         len(rows) == 2 and rows[0].split()[0].endswith("_0") and rows[1].split()[0].endswith("_1")
     )
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "state", "line"),
+    [
+        (["applied", "noop"], "kept", "imports, and every regularizer is kept as in Keras."),
+        (["noop"], "kept", "imports; every regularizer is zero: nothing to carry."),
+        (["applied", "warned"], "lost", "imports, but 1 of 2 regularizers lost (1 warned)."),
+    ],
+)
+def test_html_verdict_line_ranks_the_outcomes(outcomes: list[str], state: str, line: str) -> None:
+    findings = [finding(outcome=o, outcome_lenient=o) for o in outcomes]
+    tree = parse(render(report(findings).to_dict(), "html"))
+    assert [v["data-verdict"] for v in tree.with_class("verdict")] == [state, state]
+    assert tree.texts("verdict-line") == [line, line]
+    assert bool(tree.texts("verdict-action")) == (state != "kept")

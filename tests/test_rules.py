@@ -326,3 +326,24 @@ def test_rules_doc_is_current() -> None:
 
     doc = Path(__file__).resolve().parents[1] / "docs" / "import-rules.md"
     assert doc.read_text() == markdown(), "run: python -m regaudit.rulesdoc > docs/import-rules.md"
+
+
+def test_rules_page_is_the_same_document_with_anchors() -> None:
+    """docs/import-rules.html (bundled into dist/) holds what the .md holds, with the anchors
+    GitHub gives the .md's headings, so the page's legend links work on both."""
+    import html as html_lib
+    import re
+
+    from regaudit.rulesdoc import anchor, html, markdown
+
+    page = html()
+    assert page.startswith("<!doctype html>") and "<script" not in page
+    headings = re.findall(r"^## (.+)$", markdown(), flags=re.M)
+    assert {"Outcomes", "Modes", "Forms", "L2 convention"} <= set(headings)
+    ids = re.findall(r'<h2 id="([^"]+)">', page)
+    assert ids == [anchor(h) for h in headings]
+    assert anchor("L2 convention") == "l2-convention"
+    words = html_lib.unescape(re.sub(r"<[^>]+>", "", page))
+    for line in markdown().splitlines():  # every paragraph and list item, as text
+        if line and line[0] not in "#|":
+            assert line.lstrip("- ").replace("`", "") in words, line

@@ -1,8 +1,17 @@
-"""The importer's rule tables as Markdown: `python -m regaudit.rulesdoc > docs/import-rules.md`."""
+"""The importer's rule tables and the report's words as a document, in Markdown or HTML.
+
+`python -m regaudit.rulesdoc > docs/import-rules.md`; `python -m regaudit.rulesdoc --html`
+writes the same document as a page (build.py bundles it as `docs/import-rules.html`, where the
+web page's legend links to its sections). Text may hold `code` spans, nothing else.
+"""
 
 from __future__ import annotations
 
-from regaudit import rules
+import html as html_lib
+import re
+import sys
+
+from regaudit import rules, vocabulary
 from regaudit.codes import CODES
 from regaudit.importers import DEFAULT
 
@@ -22,106 +31,136 @@ CONDITIONS = {
     "any": "anything else",
 }
 
+# A document is a list of blocks: ("h1" | "h2" | "h3" | "p", text), ("ul", [text, ...]),
+# ("table", [header, ...], [[cell, ...], ...]).
+Block = tuple
 
-def markdown() -> str:
-    lines = [
-        f"# How {DEFAULT.name} treats each regularizer",
-        "",
-        "Generated from `src/regaudit/rules.py` by `python -m regaudit.rulesdoc`; the audit "
-        "reads the same tables. They started as a reading of the importer's source "
-        "(`shared/spec/dl4j-import-rules.md`) and are checked against the real importer by "
-        "`python build.py conformance` (docs/conformance.md), which overrides that reading "
-        "where they differ.",
-        "",
-        "Layer- and file-level errors come first: a regularizer on a layer class the importer "
-        "does not know, inside a nested model, or in a Keras 3 / `.keras` file is `error` in "
-        "both modes. Coefficients all zero turn any non-error outcome into `noop`.",
-        "",
-        "| reader | when the regularizer is | strict (enforceTrainingConfig=true) | lenient | "
-        "code | message | the importer throws / logs |",
-        "|---|---|---|---|---|---|---|",
+
+def document() -> list[Block]:
+    rows = [
+        [r.reader, CONDITIONS[r.when], EFFECTS[r.strict], EFFECTS[r.lenient], f"`{r.code}`",
+         r.message, "; ".join(f"`{t}`" for t in (r.error, r.warning) if t) or "nothing"]
+        for r in rules.RULES
     ]
-    for r in rules.RULES:
-        said = "; ".join(f"`{t}`" for t in (r.error, r.warning) if t) or "nothing"
-        lines.append(
-            f"| {r.reader} | {CONDITIONS[r.when]} | {EFFECTS[r.strict]} | {EFFECTS[r.lenient]} "
-            f"| `{r.code}` | {r.message.replace('|', '/')} | {said} |"
-        )
-    lines += ["", "Readers: `kernel` (kernel_regularizer / W_regularizer), `bias`, `depthwise` "
+    return [
+        ("h1", f"How {DEFAULT.name} treats each regularizer"),
+        ("p", "Generated from `src/regaudit/rules.py` by `python -m regaudit.rulesdoc`; the audit "
+              "reads the same tables. They started as a reading of the importer's source "
+              "(`shared/spec/dl4j-import-rules.md`) and are checked against the real importer by "
+              "`python build.py conformance` (`docs/conformance.md`), which overrides that "
+              "reading where they differ."),
+        ("p", "Layer- and file-level errors come first: a regularizer on a layer class the "
+              "importer does not know, inside a nested model, or in a Keras 3 / `.keras` file is "
+              "`error` in both modes. Coefficients all zero turn any non-error outcome into "
+              "`noop`."),
+        ("table", ["reader", "when the regularizer is", "strict (enforceTrainingConfig=true)",
+                   "lenient", "code", "message", "the importer throws / logs"], rows),
+        ("p", "Readers: `kernel` (kernel_regularizer / W_regularizer), `bias`, `depthwise` "
               f"(on {', '.join(sorted(rules.DEPTHWISE_READERS))}), `batchnorm` (gamma/beta on "
               "BatchNormalization), `backward` (an explicit Bidirectional backward_layer), "
-              "`never` (every other field).", "",
-              "## Fields never read", ""]
-    lines += [f"- `{t}`: {why}" for t, why in rules.NEVER_READ_WHY.items()]
-    lines += ["", "## Imported onto more weights than in Keras", ""]
-    lines += [f"- {t} on `{c}`: also the {w} weights" for (t, c), w in rules.EXTRA_WEIGHTS.items()]
-    lines += ["", "## Layer classes the importer builds", ""]
-    for major, names in sorted(DEFAULT.known_layers.items()):
-        lines.append(f"- Keras {major}: {', '.join(f'`{n}`' for n in sorted(names))}")
-    lines += _training_section() + _graph_section()
-    lines += ["", "## Reason codes", "",
-              "Every code a finding, blocker or training block can carry "
+              "`never` (every other field)."),
+        ("h2", "Outcomes"),
+        ("p", "Each regularizer gets one outcome per mode. `dropped`, `warned` and `error` lose "
+              "it; `altered` changes it; `applied` keeps it."),
+        ("table", ["outcome", "counts as", "meaning"],
+         [[f"`{o}`", rank, meaning]
+          for o, (rank, meaning) in vocabulary.OUTCOME_MEANINGS.items()]),
+        ("h2", "Modes"),
+        ("p", "DL4J's `KerasModelImport` takes `enforceTrainingConfig`; regaudit reports every "
+              "regularizer for both values."),
+        ("ul", [f"{mode}: {meaning}" for mode, meaning in vocabulary.MODE_MEANINGS.items()]),
+        ("h2", "Forms"),
+        ("p", "The badge beside each regularizer says how the saved config writes it:"),
+        ("table", ["form", "meaning"],
+         [[f"`{form}`", meaning] for form, meaning in vocabulary.FORM_MEANINGS.items()]),
+        ("p", f"{vocabulary.WRAPPER_MEANING}: the badge beside the layer name says which."),
+        ("h2", "L2 convention"),
+        ("p", vocabulary.L2_CONVENTION),
+        ("h2", "Fields never read"),
+        ("ul", [f"`{t}`: {why}" for t, why in rules.NEVER_READ_WHY.items()]),
+        ("h2", "Imported onto more weights than in Keras"),
+        ("ul", [f"{t} on `{c}`: also the {w} weights"
+                for (t, c), w in rules.EXTRA_WEIGHTS.items()]),
+        ("h2", "Layer classes the importer builds"),
+        ("ul", [f"Keras {major}: {', '.join(f'`{n}`' for n in sorted(names))}"
+                for major, names in sorted(DEFAULT.known_layers.items())]),
+        *_training_section(),
+        *_graph_section(),
+        *_codes_section(),
+    ]
+
+
+def _training_section() -> list[Block]:
+    return [
+        ("h2", "The training configuration (strict mode only)"),
+        ("p", "With enforceTrainingConfig=true the importer reads `training_config`: "
+              "`optimizer_config` (with `class_name` and `config`), then the loss. With false it "
+              "reads none of it and every layer gets the default updater "
+              f"(`{DEFAULT.default_updater}`)."),
+        ("p", "KerasOptimizerUtils.mapOptimizer switches on the exact class name: case matters, "
+              "no prefix is stripped (`Custom>Adam` fails), and Adagrad is spelt `Adgrad`. Each "
+              "value it reads is cast to `double`: a missing key or JSON null is a "
+              "NullPointerException (every tf.keras 2.11+ optimizer lacks `decay`), an integer or "
+              "any other type a ClassCastException. \"`a` else `b`\" reads `a` when the config "
+              "has it, else `b`."),
+        ("table", ["class_name", "DL4J updater", "keys read, in order", "read when present"],
+         [[f"`{name}`", f"`{case.updater}`",
+           ", ".join(" else ".join(f"`{k}`" for k in keys) for keys in case.reads),
+           ", ".join(f"`{k}`" for k in case.optional) or "-"]
+          for name, case in DEFAULT.optimizers.items()]),
+        ("p", "The loss (a string, a per-output map, or tf.keras's `{class_name, config: {name}}`) "
+              "is lowercased and must be one of: "
+              + ", ".join(f"`{n}`" for n in sorted(DEFAULT.losses)) + ". A loss saved as a list "
+              "(or null) adds no loss layer: a functional model is then left with no outputs and "
+              "fails; a Sequential model imports without a loss layer."),
+    ]
+
+
+def _graph_section() -> list[Block]:
+    sized = ", ".join(f"`{n}`" for n in sorted(DEFAULT.sized_layers))
+    walkers = ", ".join(f"`{n}`" for n in sorted(DEFAULT.input_channel_walkers))
+    slow = ", ".join(f"`{n}`" for n in sorted(DEFAULT.orthogonal_svd_layers))
+    return [
+        ("h2", "Rules that depend on the layer graph"),
+        ("ul", [
+            f"{walkers} finds its input channels while it is built, by walking back through the "
+            f"first input of each layer to one whose size is known then ({sized}). Reaching a "
+            "layer with no input (the model's input) fails with IndexOutOfBoundsException, and "
+            "in a Sequential model it always fails: the layers are linked only after they are "
+            "built.",
+            "A layer a functional model calls on several inputs (a shared layer) is imported "
+            "once, over all its inputs merged: its DL4J weights have another shape than the "
+            "file's, the stored values are not the ones DL4J holds, and DL4J's score is not the "
+            "file's (note `SHARED_LAYER_MERGED`).",
+        ]),
+        ("h2", "Where the outcome depends on more than these tables"),
+        ("ul", [
+            "A functional model with channels_first layers: DL4J infers the graph's shapes with "
+            "the channels axis misplaced and fails in its shape inference or builds layers of "
+            "the wrong size, depending on the sizes. The verdict is left unknown (note "
+            "`CHANNELS_FIRST_GRAPH`).",
+            f"{slow} with an orthogonal recurrent initializer: DL4J draws an orthogonal initial "
+            "value (an SVD of a wide n × 4n matrix) before it loads the stored weights, which "
+            "can run for minutes or never end (seen from 16 units). Note "
+            "`ORTHOGONAL_INIT_MAY_HANG`.",
+        ]),
+    ]
+
+
+def _codes_section() -> list[Block]:
+    out: list[Block] = [
+        ("h2", "Reason codes"),
+        ("p", "Every code a finding, blocker or training block can carry "
               "(`src/regaudit/codes.py`): where it appears, the outcomes it decides, and what to "
-              "do. `--format sarif` names one rule per code and links here.", ""]
+              "do. `--format sarif` names one rule per code and links here."),
+    ]
     for entry in CODES.values():
         see = SEE_ALSO.get(entry.code)
-        lines += [f"### {entry.code}", "",
-                  f"{entry.description}", "",
-                  f"Appears in: {', '.join(entry.where)}; outcomes: "
-                  f"{', '.join(sorted(entry.outcomes))}." + (f" See [{see}](#{anchor(see)})."
-                                                             if see else ""), ""]
-    return "\n".join(lines).rstrip("\n") + "\n"
-
-
-def _training_section() -> list[str]:
-    lines = ["", "## The training configuration (strict mode only)", "",
-             "With enforceTrainingConfig=true the importer reads `training_config`: "
-             "`optimizer_config` (with `class_name` and `config`), then the loss. With false it "
-             "reads none of it and every layer gets the default updater "
-             f"(`{DEFAULT.default_updater}`).", "",
-             "KerasOptimizerUtils.mapOptimizer switches on the exact class name: case matters, "
-             "no prefix is stripped (`Custom>Adam` fails), and Adagrad is spelt `Adgrad`. Each "
-             "value it reads is cast to `double`: a missing key or JSON null is a "
-             "NullPointerException (every tf.keras 2.11+ optimizer lacks `decay`), an integer or "
-             "any other type a ClassCastException. \"`a` else `b`\" reads `a` when the config "
-             "has it, else `b`.", "",
-             "| class_name | DL4J updater | keys read, in order | read when present |",
-             "|---|---|---|---|"]
-    for name, case in DEFAULT.optimizers.items():
-        reads = ", ".join(" else ".join(f"`{k}`" for k in keys) for keys in case.reads)
-        optional = ", ".join(f"`{k}`" for k in case.optional) or "-"
-        lines.append(f"| `{name}` | `{case.updater}` | {reads} | {optional} |")
-    lines += ["", "The loss (a string, a per-output map, or tf.keras's `{class_name, config: "
-              "{name}}`) is lowercased and must be one of: "
-              + ", ".join(f"`{n}`" for n in sorted(DEFAULT.losses)) + ". A loss saved as a "
-              "list (or null) adds no loss layer: a functional model is then left with no "
-              "outputs and fails; a Sequential model imports without a loss layer."]
-    return lines
-
-
-def _graph_section() -> list[str]:
-    sized = ", ".join(f"`{n}`" for n in sorted(DEFAULT.sized_layers))
-    return [
-        "", "## Rules that depend on the layer graph", "",
-        "- " + ", ".join(f"`{n}`" for n in sorted(DEFAULT.input_channel_walkers)) + " finds its "
-        "input channels while it is built, by walking back through the first input of each "
-        f"layer to one whose size is known then ({sized}). Reaching a layer with no input (the "
-        "model's input) fails with IndexOutOfBoundsException, and in a Sequential model it always "
-        "fails: the layers are linked only after they are built.",
-        "- A layer a functional model calls on several inputs (a shared layer) is imported once, "
-        "over all its inputs merged: its DL4J weights have another shape than the file's, the "
-        "stored values are not the ones DL4J holds, and DL4J's score is not the file's "
-        "(note `SHARED_LAYER_MERGED`).",
-        "", "## Where the outcome depends on more than these tables", "",
-        "- A functional model with channels_first layers: DL4J infers the graph's shapes with "
-        "the channels axis misplaced and fails in its shape inference or builds layers of the "
-        "wrong size, depending on the sizes. The verdict is left unknown (note "
-        "`CHANNELS_FIRST_GRAPH`).",
-        "- " + ", ".join(f"`{n}`" for n in sorted(DEFAULT.orthogonal_svd_layers)) + " with an "
-        "orthogonal recurrent initializer: DL4J draws an orthogonal initial value (an SVD of "
-        "a wide n × 4n matrix) before it loads the stored weights, which can run for minutes "
-        "or never end (seen from 16 units). Note `ORTHOGONAL_INIT_MAY_HANG`.",
-    ]
+        out += [("h3", entry.code), ("p", entry.description),
+                ("p", f"Appears in: {', '.join(entry.where)}; outcomes: "
+                      f"{', '.join(sorted(entry.outcomes))}."
+                      + (f" See the section \u201c{see}\u201d." if see else ""))]
+    return out
 
 
 # A code whose details are one of the sections above.
@@ -132,10 +171,71 @@ SEE_ALSO = {
 }
 
 
+def markdown() -> str:
+    lines: list[str] = []
+    for kind, *body in document():
+        if kind in ("h1", "h2", "h3"):
+            lines += [f"{'#' * int(kind[1])} {body[0]}", ""]
+        elif kind == "p":
+            lines += [body[0], ""]
+        elif kind == "ul":
+            lines += [f"- {item}" for item in body[0]] + [""]
+        else:
+            headers, rows = body
+            lines.append(f"| {' | '.join(headers)} |")
+            lines.append("|" + "---|" * len(headers))
+            lines += [f"| {' | '.join(c.replace('|', '/') for c in row)} |" for row in rows]
+            lines.append("")
+    return "\n".join(lines[:-1]) + "\n"
+
+
 def anchor(heading: str) -> str:
-    """GitHub's anchor for a heading: lower case, spaces to '-', other punctuation dropped."""
-    return "".join(c for c in heading.lower().replace(" ", "-") if c.isalnum() or c in "-_")
+    """GitHub's anchor for a heading, so `#outcomes` works on the .md and on the page."""
+    return re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+
+
+def _inline(text: str) -> str:
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html_lib.escape(text, quote=True))
+
+
+def html() -> str:
+    """The same document as a self-contained page (no script; the page's own style sheet)."""
+    title = document()[0][1]
+    out = [
+        "<!doctype html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        "style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'\">",
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<meta name="color-scheme" content="light dark">',
+        f"<title>{html_lib.escape(title)}</title>",
+        '<link rel="icon" href="../static/favicon.svg" type="image/svg+xml">',
+        '<link rel="stylesheet" href="../static/style.css">',
+        "</head>",
+        "<body>",
+        '<main class="doc">',
+        '<p><a href="../">← back to regaudit</a></p>',
+    ]
+    for kind, *body in document():
+        if kind in ("h1", "h2", "h3"):
+            out.append(f'<{kind} id="{anchor(body[0])}">{_inline(body[0])}</{kind}>')
+        elif kind == "p":
+            out.append(f"<p>{_inline(body[0])}</p>")
+        elif kind == "ul":
+            out.append("<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in body[0]) + "</ul>")
+        else:
+            headers, rows = body
+            out.append('<table class="doc-table"><thead><tr>')
+            out += [f'<th scope="col">{_inline(h)}</th>' for h in headers]
+            out.append("</tr></thead><tbody>")
+            for row in rows:
+                out.append("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in row) + "</tr>")
+            out.append("</tbody></table>")
+    out += ["</main>", "</body>", "</html>"]
+    return "\n".join(out) + "\n"
 
 
 if __name__ == "__main__":
-    print(markdown(), end="")
+    print(html() if sys.argv[1:] == ["--html"] else markdown(), end="")

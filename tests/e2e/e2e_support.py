@@ -46,6 +46,9 @@ class Site:
         page = self.context.new_page()
         page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
+        # File choosers are intercepted from the start: the subscription that
+        # expect_file_chooser makes on its own can lose the race with the key press.
+        page.on("filechooser", lambda chooser: None)
         return page
 
     def open(self, query: str = "", wait: bool = True) -> Page:

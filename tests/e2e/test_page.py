@@ -134,7 +134,7 @@ def test_keyboard_opens_the_file_picker(booted: Site):
     booted.clear()
     page = booted.page
     with page.expect_file_chooser() as chooser:
-        page.focus("#drop")
+        page.focus("#file")  # the labelled input: Enter (or Space) opens the picker
         page.keyboard.press("Enter")
     chooser.value.set_files(str(EXAMPLES / "rnn.h5"))
     booted.wait_done(1)
@@ -267,7 +267,7 @@ def test_example_from_the_query_string(site: Site):
     names = json.loads((EXAMPLES / "examples.json").read_text())
     expect(site.page.locator("#examples a")).to_have_count(len(names))
     site.open("?example=nope", wait=False)
-    error = site.page.locator("section.file[data-error]")
+    error = site.page.locator('section.file[data-file="example \\"nope\\""][data-error]')
     expect(error).to_have_count(1)
     assert "nope" in (error.get_attribute("data-error") or "")
     site.wait_ready()

@@ -67,15 +67,6 @@ def verdict_word(value: Any) -> str:
     return "unknown"
 
 
-def verdict_outcome(value: Any) -> str:
-    """The outcome class that colours a verdict: an import that fails is an `error`."""
-    if value is True:
-        return "applied"
-    if value is False:
-        return "error"
-    return "unknown"
-
-
 def as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 

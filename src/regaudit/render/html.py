@@ -5,21 +5,30 @@ styles itself only through classes. Every value from the file goes through `e()`
 such as `<img src=x onerror=alert(1)>` come out as text). Outcomes are always written as words
 as well as classes, so colour is never the only signal.
 
+Every reason is in the text (never only in a tooltip): each finding's row is followed by a
+row with the reasons for both modes, the same text as the Markdown report's "Why" column, and
+each mode's verdict says in one line what happens and what to do (render/verdict.py).
+
 Classes the page can style:
   section.report[data-verdict-strict|data-verdict-lenient = importable|blocked|unknown]
   .report-header .report-file .report-source .report-verdict
-  .verdict .verdict-importable|.verdict-blocked|.verdict-unknown
+  .verdict[data-mode][data-verdict] .verdict-<kept|changed|lost|blocked|unknown>
+  .verdict-mode .verdict-line .verdict-action
   .outcome .outcome-<applied|altered|dropped|warned|error|noop|unknown>
   .report-notes .note .note-code  .report-empty (no findings / unknown)  table.report-summary
-  table.findings tr.finding[data-outcome][data-outcome-lenient]
+  table.findings tbody.finding-group: tr.finding[data-outcome][data-outcome-lenient], then
+    tr.finding-why: .why .why-strict .why-lenient .why-mode .why-text
+  td[data-label] (the column's header, for a stacked layout on phones)
   .finding-layer .wrapper .finding-class .finding-target .finding-regularizer .form
-  .finding-equivalent .finding-recommended .finding-penalty .penalty-note
+  .finding-equivalent .finding-recommended .recommended-moot .finding-penalty .penalty-note
   .report-training  .report-blocking .blocker .blocker-modes .blocker-layer .blocker-code
+  .blocker-action
 """
 
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 from regaudit.render.common import (
@@ -36,19 +45,19 @@ from regaudit.render.common import (
     summary_counts,
     summary_line,
     text,
-    verdict_outcome,
-    verdict_word,
 )
+from regaudit.render.verdict import action, layer_blocked, top_layer, verdict
 from regaudit.report import OUTCOMES
 
+# Short headers that wrap only between words; the legend and the verdict spell out the modes.
 HEADERS = (
     "Layer",
     "Class",
     "Target",
     "Keras regularizer",
     "Documented DL4J equivalent",
-    "Strict (enforceTrainingConfig=true)",
-    "Lenient (enforceTrainingConfig=false)",
+    "Strict",
+    "Lenient",
     "Recommended DL4J setting",
     "Penalty at stored weights",
 )
@@ -68,27 +77,45 @@ def setting(value: Any) -> str:
     return e(words)
 
 
+def breakable(value: Any) -> str:
+    """Escaped, with line-break chances before `(` and between calls: `L2Regularization` /
+    `(0.01)`, `.l1(0.001)` / `.l2(0.004)`, never inside a number."""
+    return re.sub(r"(?=\()|(?<=\))(?=\.)", "<wbr>", e(value))
+
+
 def _verdict_state(value: Any) -> str:
     if value is True:
         return "importable"
     return "blocked" if value is False else "unknown"
 
 
-def outcome_span(value: Any, message: Any = None) -> str:
+def outcome_span(value: Any) -> str:
     name = outcome_name(value)
-    title = f' title="{e(message)}"' if message else ""
-    return f'<span class="outcome outcome-{name}"{title}>{e(value or "unknown")}</span>'
+    return f'<span class="outcome outcome-{name}">{e(value or "unknown")}</span>'
 
 
-def _verdict_span(value: Any) -> str:
-    state = _verdict_state(value)
+def _verdict(report: dict[str, Any], mode: str) -> str:
+    """One mode's verdict: the mode, one line on what happens, and what to do."""
+    v = verdict(report, mode)
+    todo = what_to_do("verdict-action", v.action)
     return (
-        f'<span class="verdict verdict-{state} outcome outcome-{verdict_outcome(value)}">'
-        f"{e(verdict_word(value))}</span>"
+        f'<div class="verdict verdict-{v.state}" data-mode="{mode}" data-verdict="{v.state}">'
+        f'<dt class="verdict-mode">{e(MODE_LABELS[mode])}</dt>'
+        f'<dd><span class="verdict-line">{sentence(v.line)}</span>{todo}</dd></div>'
     )
 
 
-def _header(report: dict[str, Any], verdict: dict[str, Any]) -> list[str]:
+def what_to_do(css_class: str, advice: str) -> str:
+    return f' <span class="{css_class}">What to do: {sentence(advice)}</span>' if advice else ""
+
+
+def sentence(value: Any) -> str:
+    """Escaped text ending in one full stop."""
+    words = text(value).rstrip()
+    return e(words if words.endswith(".") else words + ".")
+
+
+def _header(report: dict[str, Any]) -> list[str]:
     out = ['<header class="report-header">', f'<h2 class="report-file">{e(file_name(report))}</h2>']
     parts = source_parts(report)
     if parts:
@@ -99,11 +126,7 @@ def _header(report: dict[str, Any], verdict: dict[str, Any]) -> list[str]:
         ]
         out.append("</dl>")
     out.append('<dl class="report-verdict">')
-    for mode in ("strict", "lenient"):
-        out.append(
-            f"<dt>{e(MODE_LABELS[mode])}</dt>"
-            f"<dd>{_verdict_span(verdict.get(f'importable_{mode}'))}</dd>"
-        )
+    out += [_verdict(report, mode) for mode in ("strict", "lenient")]
     out += ["</dl>", "</header>"]
     return out
 
@@ -157,7 +180,32 @@ def _penalty_cell(f: dict[str, Any]) -> str:
     return f'<td class="finding-penalty" title="{e(detail)}">{e(penalty_text(f))}</td>'
 
 
-def _finding_row(f: dict[str, Any]) -> str:
+def _recommended_cell(report: dict[str, Any], f: dict[str, Any]) -> str:
+    if layer_blocked(report, f):  # no setting applies to a layer DL4J does not build
+        moot = e(f"none: DL4J cannot build {top_layer(f)}")
+        return f'<td class="finding-recommended"><span class="recommended-moot">{moot}</span></td>'
+    return f'<td class="finding-recommended">{setting(f.get("recommended"))}</td>'
+
+
+def _why_row(f: dict[str, Any]) -> str:
+    """The reasons, readable without hovering: strict's is the Markdown "Why (strict)" text."""
+    strict, lenient = text(f.get("message")), text(f.get("message_lenient"))
+    if lenient in ("", strict):
+        parts = [("why-strict why-lenient", "Why (both modes):", strict)]
+    else:
+        parts = [
+            ("why-strict", "Why (strict):", strict),
+            ("why-lenient", "Why (lenient):", lenient),
+        ]
+    spans = " ".join(
+        f'<span class="why {cls}"><span class="why-mode">{label}</span> '
+        f'<span class="why-text">{e(message)}</span></span>'
+        for cls, label, message in parts
+    )
+    return f'<tr class="finding-why"><td colspan="{len(HEADERS)}">{spans}</td></tr>'
+
+
+def _finding_rows(report: dict[str, Any], f: dict[str, Any]) -> str:
     strict = outcome_name(f.get("outcome"))
     lenient = outcome_name(f.get("outcome_lenient"))
     wrapper = f.get("wrapper")
@@ -172,18 +220,25 @@ def _finding_row(f: dict[str, Any]) -> str:
         f'<td class="finding-target" title="{e(f.get("field"))}">{e(f.get("target"))}</td>',
         f'<td class="finding-regularizer" title="{e(reg.get("class"))}">'
         f"<code>{e(regularizer_display(f))}</code>{form}</td>",
-        f'<td class="finding-equivalent">{e(f.get("dl4j_equivalent"))}</td>',
+        f'<td class="finding-equivalent">{breakable(f.get("dl4j_equivalent"))}</td>',
         f'<td class="finding-outcome" data-codes="{e(codes)}">'
-        f"{outcome_span(f.get('outcome'), f.get('message'))}</td>",
+        f"{outcome_span(f.get('outcome'))}</td>",
         f'<td class="finding-outcome" data-codes="{e(codes_lenient)}">'
-        f"{outcome_span(f.get('outcome_lenient'), f.get('message_lenient'))}</td>",
-        f'<td class="finding-recommended">{setting(f.get("recommended"))}</td>',
+        f"{outcome_span(f.get('outcome_lenient'))}</td>",
+        _recommended_cell(report, f),
         _penalty_cell(f),
     ]
+    labelled = [
+        cell.replace("<td ", f'<td data-label="{e(header)}" ', 1)
+        for header, cell in zip(HEADERS, cells, strict=True)
+    ]
     return (
+        '<tbody class="finding-group">'
         f'<tr class="finding" data-outcome="{strict}" data-outcome-lenient="{lenient}">'
-        + "".join(cells)
+        + "".join(labelled)
         + "</tr>"
+        + _why_row(f)
+        + "</tbody>"
     )
 
 
@@ -198,9 +253,9 @@ def _findings(report: dict[str, Any], verdict_known: bool) -> list[str]:
         ]
     out = ['<table class="findings">', "<thead><tr>"]
     out += [f'<th scope="col">{e(h)}</th>' for h in HEADERS]
-    out += ["</tr></thead>", "<tbody>"]
-    out += [_finding_row(f) for f in findings]
-    out += ["</tbody>", "</table>"]
+    out += ["</tr></thead>"]
+    out += [_finding_rows(report, f) for f in findings]
+    out += ["</table>"]
     return out
 
 
@@ -216,7 +271,7 @@ def _training(report: dict[str, Any]) -> list[str]:
     out.append(f"<dt>Weight decay</dt><dd>{e(wd)}</dd>")
     out.append(
         f"<dt>{e(MODE_LABELS['strict'])}</dt>"
-        f"<dd>{outcome_span(training.get('outcome'), training.get('message'))}</dd>"
+        f"<dd>{outcome_span(training.get('outcome'))}</dd>"
     )
     out.append(
         f"<dt>{e(MODE_LABELS['lenient'])}</dt>"
@@ -251,28 +306,30 @@ def _blocking(verdict: dict[str, Any], verdict_known: bool) -> list[str]:
             if layer
             else '<span class="blocker-layer blocker-file">(file)</span>'
         )
+        todo_html = what_to_do("blocker-action", action(b))
         out.append(
             f'<li class="blocker" data-modes="{e(" ".join(modes))}">'
             f'<span class="blocker-modes">{e(", ".join(modes))}</span> {where} '
-            f'<code class="blocker-code">{e(b.get("code"))}</code> {e(b.get("message"))}</li>'
+            f'<code class="blocker-code">{e(b.get("code"))}</code> {e(b.get("message"))}'
+            f"{todo_html}</li>"
         )
     out += ["</ul>", "</section>"]
     return out
 
 
 def render_html(report: dict[str, Any]) -> str:
-    verdict = as_dict(report.get("verdict"))
-    strict, lenient = verdict.get("importable_strict"), verdict.get("importable_lenient")
+    judged = as_dict(report.get("verdict"))
+    strict, lenient = judged.get("importable_strict"), judged.get("importable_lenient")
     known = report.get("training") is not None  # None: no model configuration (weights only)
     out = [
         f'<section class="report" data-verdict-strict="{_verdict_state(strict)}" '
         f'data-verdict-lenient="{_verdict_state(lenient)}">'
     ]
-    out += _header(report, verdict)
+    out += _header(report)
     out += _notes(report)
     out += _summary(report)
     out += _findings(report, known)
     out += _training(report)
-    out += _blocking(verdict, known)
+    out += _blocking(judged, known)
     out.append("</section>")
     return "\n".join(out) + "\n"
