@@ -12,6 +12,7 @@ import argparse
 import glob
 import os
 import re
+import stat
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from regaudit.errors import NotAKerasModel, RegauditError
 from regaudit.isolate import Isolated
 from regaudit.render import FORMATS, join, render
 from regaudit.report import MODES, OUTCOMES
+from regaudit.sources.regular import file_kind
 
 # What a directory is searched for (case-insensitive; .weights.h5 ends in .h5).
 MODEL_SUFFIXES = (".h5", ".hdf5", ".keras", ".json")
@@ -54,14 +56,31 @@ def complain(path: str, message: str) -> None:
 
 
 def _walk(directory: str) -> list[str]:
-    """Every model-like file under `directory`, sorted so a batch is deterministic."""
+    """Every model-like regular file under `directory`, sorted so a batch is deterministic. A
+    FIFO, device or socket with a model's name is skipped with a line saying so: reading one
+    could block the batch or never end."""
     found = []
     for root, dirs, files in os.walk(directory):
         dirs.sort()
         for name in files:
             if name.lower().endswith(MODEL_SUFFIXES):
-                found.append(os.path.join(root, name))
+                path = os.path.join(root, name)
+                if _regular(path):
+                    found.append(path)
     return sorted(found)
+
+
+def _regular(path: str) -> bool:
+    """False, after a `skipped:` line, for a FIFO, device or socket; True for anything else
+    (a path that cannot be looked at is then audited, and fails with its own message)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return True
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        complain(path, f"skipped: {file_kind(mode)}, not a regular file")
+        return False
+    return True
 
 
 def expand(paths: Sequence[str], run: Run) -> Iterator[Input]:
@@ -90,7 +109,7 @@ def expand(paths: Sequence[str], run: Run) -> Iterator[Input]:
             for m in matches:
                 if os.path.isdir(m):
                     items += [Input(p, from_directory=True) for p in _walk(m)]
-                elif os.path.isfile(m):
+                elif _regular(m):
                     items.append(Input(m))
             if not items:
                 run.bad_input = True
