@@ -10,11 +10,40 @@ from regaudit.importers import DEFAULT, Profile
 from regaudit.keras import MODEL_CLASSES, Site, walk_model
 from regaudit.report import Blocker, Finding, Note, Penalty, Report, Training
 from regaudit.sources import ModelSource, read_model
-from regaudit.sources.model import JSON_CONFIG, KERAS_V3, LEGACY_H5, TensorStats
+from regaudit.sources.model import (
+    JSON_CONFIG,
+    KERAS_V3,
+    LEGACY_H5,
+    ReadBudget,
+    TensorStats,
+    WeightsNotRead,
+)
 from regaudit.weights import find_tensors
 
 # The optimizers KerasOptimizerUtils.mapOptimizer knows (matched lower-case, no "Custom>" strip).
 MAPPED_OPTIMIZERS = frozenset({"adam", "adadelta", "adagrad", "adamax", "nadam", "sgd", "rmsprop"})
+
+# A part of the file that is present but could not be read (ModelSource.unreadable): its note
+# code, the modes whose verdict it decides (left unknown unless a blocker holds anyway), and
+# what the report assumed for it.
+UNREADABLE_PARTS: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "keras_version": (
+        "KERAS_VERSION_UNREADABLE", ("strict", "lenient"),
+        "the importer reads it to choose its Keras 1 or 2 rules, and what it makes of this "
+        "value is unknown, so the verdict is unknown unless something else blocks the import; "
+        "layer classes were judged against both the Keras 1 and Keras 2 lists",
+    ),
+    "backend": (
+        "BACKEND_UNREADABLE", (),
+        "shown as unknown; no outcome or verdict depends on it",
+    ),
+    "training_config": (
+        "TRAINING_CONFIG_UNREADABLE", ("strict",),
+        "the optimizer and its weight decay are unknown. enforceTrainingConfig=true reads the "
+        "training config, so the strict verdict is unknown unless something else blocks the "
+        "import; false does not read it",
+    ),
+}
 
 
 def audit_path(path: str, display_name: str | None = None, profile: Profile = DEFAULT) -> Report:
@@ -39,7 +68,8 @@ def file_blockers(source: ModelSource, major: int | None, profile: Profile) -> l
     if major is not None and major not in profile.readable_majors:
         out.append(Blocker(None, "KERAS_MAJOR_VERSION", f"Keras major version has to be either 1 "
                            f"or 2 ({major} provided)", list(rules_modes())))
-    if source.format == LEGACY_H5 and source.keras_version is None:
+    if (source.format == LEGACY_H5 and source.keras_version is None
+            and "keras_version" not in source.unreadable):
         out.append(Blocker(None, "KERAS_VERSION_MISSING", "the HDF5 file has no keras_version "
                            "attribute, which the importer reads unconditionally",
                            list(rules_modes())))
@@ -66,6 +96,12 @@ def audit_source(source: ModelSource, profile: Profile = DEFAULT) -> Report:
         importer=profile.name,
     )
     report.notes.extend(Note(code, message) for code, message in source.notes)
+    for part, reason in source.unreadable.items():
+        code, modes, assumed = UNREADABLE_PARTS[part]
+        report.notes.append(Note(code, f"{reason}: {assumed}"))
+        report.undecided.update(modes)
+    if source.weights_problem is not None:
+        report.notes.append(Note(*source.weights_problem.note()))
     if source.model_config is None:
         report.verdict_known = False
         return report
@@ -90,10 +126,10 @@ def audit_source(source: ModelSource, profile: Profile = DEFAULT) -> Report:
             report.blocking.append(Blocker(layer.name, blocked[0], blocked[1],
                                            list(rules_modes())))
 
-    stats_cache: dict[str, TensorStats] = {}
+    weights = Weights(source)
     for site in tree.sites:
         blocker = file_blocker or layer_blockers.get(site.top_index)
-        finding = _finding(site, blocker, source, stats_cache)
+        finding = _finding(site, blocker, weights)
         report.findings.append(finding)
         for code, problem in site.regularizer.problems():
             report.notes.append(Note(code, f"{'/'.join(site.layer_path)} {site.field}: {problem}"))
@@ -104,6 +140,7 @@ def audit_source(source: ModelSource, profile: Profile = DEFAULT) -> Report:
                 report.blocking.append(Blocker(finding.layer, finding.codes[0],
                                                f"{finding.field}: {finding.message}", modes))
 
+    report.notes.extend(Note(*problem.note()) for problem in weights.not_read.values())
     report.training = _training(source, major, file_blocker is not None)
     if report.training.outcome == "error" or report.training.outcome_lenient == "error":
         modes = [m for m, o in zip(rules_modes(), (report.training.outcome,
@@ -117,10 +154,37 @@ def audit_source(source: ModelSource, profile: Profile = DEFAULT) -> Report:
     return report
 
 
-def _finding(
-    site: Site, blocker: tuple[str, str] | None, source: ModelSource,
-    stats_cache: dict[str, TensorStats],
-) -> Finding:
+class Weights:
+    """The stored weights as the audit reads them: each tensor once, within the file's read
+    budget; what is not read is kept once per tensor or group, for the notes."""
+
+    def __init__(self, source: ModelSource):
+        self.source = source
+        self.budget = ReadBudget(source.size)
+        self.cache: dict[str, TensorStats | WeightsNotRead] = {}
+        self.not_read: dict[tuple[str, str], WeightsNotRead] = {}  # in the order first met
+
+    def sums(self, tensors: list[Any]) -> TensorStats:
+        count, sa, sq = 0, 0.0, 0.0
+        for t in tensors:
+            if t.path not in self.cache:
+                try:
+                    self.cache[t.path] = t.stats(self.budget)
+                except WeightsNotRead as e:
+                    self.cache[t.path] = e
+            s = self.cache[t.path]
+            if isinstance(s, WeightsNotRead):
+                raise s
+            count, sa, sq = count + s.count, sa + s.sum_abs, sq + s.sum_sq
+        return TensorStats(count, sa, sq)
+
+    def noted(self, problem: WeightsNotRead) -> str:
+        """Keep `problem` for the notes; the finding's penalty_note."""
+        self.not_read.setdefault((problem.code, problem.where), problem)
+        return problem.penalty_note
+
+
+def _finding(site: Site, blocker: tuple[str, str] | None, weights: Weights) -> Finding:
     strict, lenient = rules.decide(site, blocker)
     reg = site.regularizer
     target = rules.display_target(site)
@@ -149,7 +213,7 @@ def _finding(
         message_lenient=lenient.message,
         recommended=rules.recommended(site),
     )
-    finding.penalty, finding.penalty_note = _penalty(site, finding, source, stats_cache)
+    finding.penalty, finding.penalty_note = _penalty(site, finding, weights)
     return finding
 
 
@@ -171,33 +235,29 @@ def display(reg: Any) -> str:
 
 
 def _penalty(
-    site: Site, finding: Finding, source: ModelSource, cache: dict[str, TensorStats]
+    site: Site, finding: Finding, weights: Weights
 ) -> tuple[Penalty | None, str | None]:
     reg = site.regularizer
+    source = weights.source
     if finding.target == "activity":
         return None, "an activity penalty depends on the layer's outputs, not on stored weights"
     if reg.family not in ("l1", "l2", "l1l2"):
         return None, f"not computed: {reg.class_name} is not an L1/L2 penalty"
-    tensors = find_tensors(source, site, site.target)
-    if not tensors:
-        if not source.weights:  # asked only now: a lazy weight table answers it by reading
-            return None, "the file holds no weights"
-        return None, "no stored weight tensor found for this layer and target"
-    extra_target = rules.EXTRA_WEIGHTS.get((site.target, site.layer_class))
-    extra = find_tensors(source, site, extra_target) if extra_target else []
-
-    def sums(ts: list[Any]) -> TensorStats:
-        count, sa, sq = 0, 0.0, 0.0
-        for t in ts:
-            if t.path not in cache:
-                cache[t.path] = t.stats()
-            s = cache[t.path]
-            count, sa, sq = count + s.count, sa + s.sum_abs, sq + s.sum_sq
-        return TensorStats(count, sa, sq)
-
-    own = sums(tensors)
+    if source.weights_problem is not None:
+        return None, source.weights_problem.penalty_note  # its note is the file's
+    try:
+        tensors = find_tensors(source, site, site.target)
+        if not tensors:
+            if not source.weights:  # asked only now: a lazy weight table answers it by reading
+                return None, "the file holds no weights"
+            return None, "no stored weight tensor found for this layer and target"
+        extra_target = rules.EXTRA_WEIGHTS.get((site.target, site.layer_class))
+        extra = find_tensors(source, site, extra_target) if extra_target else []
+        own = weights.sums(tensors)
+        dl4j = weights.sums(tensors + extra)
+    except WeightsNotRead as e:
+        return None, weights.noted(e)
     l1, l2 = reg.l1 or 0.0, reg.l2 or 0.0
-    dl4j = sums(tensors + extra)
     imported = l1 * dl4j.sum_abs + 0.5 * l2 * dl4j.sum_sq
 
     def as_imported(outcome: str) -> float:
@@ -231,6 +291,18 @@ def _optimizer(training: dict[str, Any] | None) -> tuple[str | None, float | Non
 
 
 def _training(source: ModelSource, major: int | None, file_blocked: bool) -> Training:
+    if "training_config" in source.unreadable:
+        return Training(
+            optimizer=None,
+            weight_decay=None,
+            weight_decay_display=None,
+            outcome=None,  # the strict import reads what could not be read here
+            outcome_lenient="noop",
+            codes=["TRAINING_CONFIG_UNREADABLE"],
+            message="the training config could not be read: the optimizer and its weight decay "
+            "are unknown (enforceTrainingConfig=false skips the training config)",
+            recommended="unknown: see the optimizer the model was compiled with",
+        )
     name, wd = _optimizer(source.training_config)
     has_wd = bool(wd and wd > 0)
     recommended = (f".weightDecay({shortest(wd)}, true) + .weightDecayBias({shortest(wd)}, true)"

@@ -63,7 +63,7 @@ class Training:
     optimizer: str | None
     weight_decay: float | None
     weight_decay_display: str | None
-    outcome: str
+    outcome: str | None  # None: the training config could not be read (see the notes)
     outcome_lenient: str
     codes: list[str]
     message: str
@@ -93,15 +93,23 @@ class Report:
     blocking: list[Blocker] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     verdict_known: bool = True  # False for weights-only files: nothing to judge
+    # Modes whose verdict a part of the file that could not be read decides (see the notes):
+    # such a mode is importable_* null unless a blocker holds whatever that part says.
+    undecided: set[str] = field(default_factory=set)
 
     def verdict(self) -> dict[str, Any]:
         if not self.verdict_known:
             return {"importable_strict": None, "importable_lenient": None, "blocking": []}
         return {
-            "importable_strict": not any("strict" in b.modes for b in self.blocking),
-            "importable_lenient": not any("lenient" in b.modes for b in self.blocking),
+            "importable_strict": self._importable("strict"),
+            "importable_lenient": self._importable("lenient"),
             "blocking": [_fields(b) for b in self.blocking],
         }
+
+    def _importable(self, mode: str) -> bool | None:
+        if any(mode in b.modes for b in self.blocking):
+            return False
+        return None if mode in self.undecided else True
 
     def summary(self) -> dict[str, Any]:
         strict = {o: 0 for o in OUTCOMES}

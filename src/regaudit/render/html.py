@@ -27,6 +27,7 @@ from regaudit.render.common import (
     as_dict,
     as_list,
     file_name,
+    has_config,
     layer_path,
     number,
     outcome_name,
@@ -237,7 +238,10 @@ def _blocking(verdict: dict[str, Any], verdict_known: bool) -> list[str]:
     out = ['<section class="report-blocking">', "<h3>Blocking reasons</h3>"]
     blockers = [as_dict(b) for b in as_list(verdict.get("blocking"))]
     if not blockers:
-        out += ['<p class="report-empty">None: the file imports in both modes.</p>', "</section>"]
+        both = all(verdict.get(f"importable_{m}") is True for m in ("strict", "lenient"))
+        empty = ("None: the file imports in both modes." if both else
+                 "No blocking reason found; where the verdict is unknown, the notes say why.")
+        out += [f'<p class="report-empty">{empty}</p>', "</section>"]
         return out
     out.append("<ul>")
     for b in blockers:
@@ -260,7 +264,7 @@ def _blocking(verdict: dict[str, Any], verdict_known: bool) -> list[str]:
 def render_html(report: dict[str, Any]) -> str:
     verdict = as_dict(report.get("verdict"))
     strict, lenient = verdict.get("importable_strict"), verdict.get("importable_lenient")
-    known = strict is not None or lenient is not None
+    known = has_config(report)
     out = [
         f'<section class="report" data-verdict-strict="{_verdict_state(strict)}" '
         f'data-verdict-lenient="{_verdict_state(lenient)}">'
