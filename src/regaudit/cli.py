@@ -3,7 +3,7 @@
 Exit status: 0 nothing matched --fail-on, 1 something did, 2 an input could not be read
 (2 wins). A bad file costs one line on stderr, never a traceback, and the batch goes on.
 Each file is audited in a child process (regaudit.isolate): a file that crashes the HDF5
-library costs that file only.
+library, or is still being audited after --timeout seconds, costs that file only.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from regaudit.sources.regular import file_kind
 MODEL_SUFFIXES = (".h5", ".hdf5", ".keras", ".json")
 BLOCKED = "blocked"
 EXIT_OK, EXIT_FAIL_ON, EXIT_BAD_INPUT = 0, 1, 2
+DEFAULT_TIMEOUT_S = 300  # per file; a 1 GiB model takes a few seconds
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
 # One line per problem: no newline or terminal control sequence from a path or message.
@@ -135,11 +136,11 @@ def _audit(path: str, fmt: str) -> tuple[dict[str, Any], str]:
 
 
 def audit_one(
-    item: Input, fmt: str, run: Run, isolated: Isolated
+    item: Input, fmt: str, run: Run, isolated: Isolated, timeout: float | None = None
 ) -> tuple[dict[str, Any], str] | None:
     """The report's dict and its rendering in `fmt`, or None after one line on stderr."""
     try:
-        return isolated.run(_audit, item.path, fmt)
+        return isolated.run(_audit, item.path, fmt, timeout=timeout)
     except RegauditError as e:
         if (
             item.from_directory
@@ -216,6 +217,14 @@ def build_parser() -> argparse.ArgumentParser:
         "not import): exit 1 when any finding or the optimizer's weight decay has one",
     )
     parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"stop auditing a file after this long (default {DEFAULT_TIMEOUT_S}; 0: no "
+        "limit): it gets one line on stderr, as a file that cannot be read, and the batch goes on",
+    )
+    parser.add_argument(
         "--mode",
         choices=MODES,
         default="strict",
@@ -223,6 +232,16 @@ def build_parser() -> argparse.ArgumentParser:
         "default) or lenient (false)",
     )
     return parser
+
+
+def _seconds(value: str) -> float | None:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0 or seconds == float("inf"):
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}")
+    return seconds or None
 
 
 def write_output(data: str, output: str | None) -> None:
@@ -267,7 +286,7 @@ def _main(argv: Sequence[str] | None) -> int:
     _preload()
     with Isolated() as isolated:
         for item in expand(args.paths, run):
-            done = audit_one(item, args.format, run, isolated)
+            done = audit_one(item, args.format, run, isolated, args.timeout)
             if done is None:
                 continue
             report, rendered = done
