@@ -54,9 +54,17 @@ function el(tag, className, text) {
 
 // --- the worker --------------------------------------------------------------------------
 
-const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+let worker = startWorker();
 
-worker.onmessage = ({ data }) => {
+// Messages from a worker that was stopped (see cancelAudit) are ignored.
+function startWorker() {
+  const w = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+  w.onmessage = (event) => w === worker && onWorkerMessage(event);
+  w.onerror = (event) => w === worker && onWorkerError(event);
+  return w;
+}
+
+function onWorkerMessage({ data }) {
   if (data.type === "progress") {
     bootProgress.max = data.steps;
     bootProgress.value = data.step - 1;
@@ -85,22 +93,52 @@ worker.onmessage = ({ data }) => {
     const job = jobs.get(data.id);
     if (job) setJobStatus(job, "Auditing…");
     if (job) setStatus(`Auditing ${job.name}…`);
+    if (job) addCancel(data.id, job);
   } else if (data.type === "result") {
     if (data.ok) showReport(data.id, data);
     else showError(data.id, data.error);
     if (!pending()) setStatus(`Ready. ${jobs.size} file${jobs.size === 1 ? "" : "s"} audited.`);
   }
   updateState();
-};
+}
 
-worker.onerror = (event) => {
+function onWorkerError(event) {
   event.preventDefault();
   if (!booted) {
     bootError = "the worker failed to load";
     setStatus("regaudit could not start in this browser: the worker failed to load.");
     updateState();
   }
-};
+}
+
+// Python and HDF5 run synchronously in the worker, so the one way to stop an audit is to stop
+// the worker: a new one boots, and the files still waiting are sent to it.
+function addCancel(id, job) {
+  const cancel = el("button", "cancel", "Cancel");
+  cancel.type = "button";
+  cancel.setAttribute("aria-label", `Cancel the audit of ${job.name}`);
+  cancel.addEventListener("click", () => cancelAudit(id));
+  job.section.querySelector(".file-bar")?.append(cancel);
+}
+
+function cancelAudit(id) {
+  const job = jobs.get(id);
+  if (!job || job.done || bootError) return;
+  worker.terminate();
+  worker = startWorker();
+  booted = false;
+  bootProgress.value = 0;
+  bootProgress.hidden = false;
+  showError(id, "Cancelled: the audit was stopped before it finished; nothing of it is reported.");
+  setStatus("Audit cancelled. Restarting regaudit…");
+  for (const [other, waiting] of jobs) {
+    if (!waiting.done) {
+      setJobStatus(waiting, "Waiting for regaudit to start…");
+      worker.postMessage({ type: "audit", id: other, file: waiting.file });
+    }
+  }
+  updateState();
+}
 
 // --- files in ----------------------------------------------------------------------------
 
@@ -115,7 +153,7 @@ function addFiles(files) {
     section.append(bar);
     reports.prepend(section);
     filters.hidden = false;
-    const job = { section, name: file.name, done: false, urls: [] };
+    const job = { section, name: file.name, done: false, urls: [], file };
     jobs.set(id, job);
     setJobStatus(job, booted ? "Waiting…" : "Waiting for regaudit to start…");
     if (bootError) {
