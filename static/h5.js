@@ -2,6 +2,11 @@
 // Python calls through `pyodide.registerJsModule("regaudit_h5", api)` (see
 // src/regaudit/sources/h5wasm_backend.py). Values cross as plain numbers, strings and arrays.
 //
+// Reads stay inside the file (docs/security.md): while HDF5 runs, h5wasm's file system opens
+// nothing but the file being opened (an external link's file, a virtual dataset's sources and
+// external raw storage are all refused, and each refusal is counted); `kind` follows hard links
+// only; `dataset_info` says when a dataset's numbers live elsewhere.
+//
 // Weight sums are computed here, over typed-array views of h5wasm's heap, in row slices of at
 // most WINDOW_BYTES, so memory stays flat whatever the tensor's size. They reproduce the CPython
 // backend bit for bit: the same blocks of BLOCK_BYTES (h5py_backend.SLICE_BYTES) and, inside a
@@ -25,17 +30,58 @@ export function makeH5Api(h5wasm, Module) {
   let nextSlice = 1;
   const utf8 = new TextDecoder("utf-8");
   const stderr = captureStderr(FS, utf8);
+  const opens = guardOpens(FS);
 
   // Run one HDF5 call; turn a failure into an Error with HDF5's own words, h5py-style
-  // ("Unable to synchronously open file (truncated file: eof = ...)").
-  function call(fn) {
+  // ("Unable to synchronously open file (truncated file: eof = ...)"). During the call the
+  // file system opens `path` (the file being opened) and nothing else.
+  function call(fn, path = null) {
     stderr.take();
     try {
-      return fn();
+      return opens.only(path, fn);
     } catch (e) {
+      if (e instanceof Outside) throw e;
       const hdf5 = hdf5Message(stderr.take());
       throw new Error(hdf5 || (e && e.message) || String(e));
     }
+  }
+
+  // Links on the way to `path` that are not hard links: "soft", "external" or null. Each
+  // prefix is asked about before anything goes through it (h5wasm's two link readers do not
+  // follow the last link of the path they are given); known hard prefixes are remembered.
+  function linkOnTheWay(handle, fid, path) {
+    const hard = files.get(handle).hard;
+    let prefix = "";
+    for (const part of path.split("/")) {
+      if (!part) continue;
+      prefix += `/${part}`;
+      if (hard.has(prefix)) continue;
+      if (Module.get_symbolic_link(fid, prefix) !== null) return "soft";
+      const external = Module.get_external_link(fid, prefix);
+      if (external && external.filename !== undefined) return "external";
+      hard.add(prefix);
+    }
+    return null;
+  }
+
+  // Why a dataset's numbers are not in the file ("virtual", "external-storage"), or null.
+  // h5wasm does not report external raw storage: reading one element tells, since HDF5 then
+  // asks the file system for another file. Such storage is always contiguous.
+  function storageOutside(fid, path, md) {
+    if (md.virtual_sources) return "virtual";
+    if (md.chunks || md.vlen || !md.shape || !md.total_size) return null;
+    const ptr = malloc(md.size);
+    const refused = opens.refused;
+    try {
+      const one = md.shape.length ? md.shape.map(() => 1n) : null;
+      const origin = md.shape.length ? md.shape.map(() => 0n) : null;
+      Module.get_dataset_data(fid, path, one, origin, one, BigInt(ptr));
+    } catch {
+      // a damaged dataset: reading it later says so
+    } finally {
+      Module._free(ptr);
+    }
+    return opens.refused > refused ? "external-storage" : null;
   }
 
   function failed(what) {
@@ -163,6 +209,17 @@ export function makeH5Api(h5wasm, Module) {
 
   function datasetStats(fid, path) {
     const md = Module.get_dataset_metadata(fid, path);
+    if (md.virtual_sources) throw new Outside("virtual"); // checked before, and again here
+    const refused = opens.refused;
+    try {
+      return sums(fid, path, md);
+    } catch (e) {
+      if (opens.refused > refused) throw new Outside("external-storage");
+      throw e;
+    }
+  }
+
+  function sums(fid, path, md) {
     let numeric = md.type === FLOAT || md.type === INTEGER;
     if (md.type === ENUM) {
       numeric = true;
@@ -285,10 +342,10 @@ export function makeH5Api(h5wasm, Module) {
   }
 
   function open(path) {
-    const file = call(() => new h5wasm.File(path, "r"));
+    const file = call(() => new h5wasm.File(path, "r"), path);
     if (file.file_id < 0n) throw failed("Unable to open the file as HDF5");
     const handle = nextHandle++;
-    files.set(handle, { file, memPath: null, sliceDir: null });
+    files.set(handle, { file, memPath: null, sliceDir: null, hard: new Set() });
     return handle;
   }
 
@@ -360,11 +417,19 @@ export function makeH5Api(h5wasm, Module) {
       if (entry.memPath) FS.unlink(entry.memPath);
       if (entry.sliceDir) unmountFile(FS, entry.sliceDir);
     },
+    // "group", "dataset", "soft" / "external" (a link that is not followed), or undefined
+    // (-> None: a JS null would arrive in Python as jsnull) when there is nothing there.
     kind(handle, path) {
-      const type = call(() => Module.get_type(fileOf(handle).file_id, path));
-      if (type === Module.H5G_GROUP) return "group";
-      if (type === Module.H5G_DATASET) return "dataset";
-      return undefined; // -> None (a JS null would arrive in Python as jsnull)
+      return call(() => {
+        const fid = fileOf(handle).file_id;
+        const link = linkOnTheWay(handle, fid, path);
+        if (link) return link;
+        const type = Module.get_type(fid, path);
+        if (type === Module.H5G_GROUP) return "group";
+        if (type === Module.H5G_DATASET) return "dataset";
+        if (type === Module.H5G_LINK || type === Module.H5G_UDLINK) return "other";
+        return undefined;
+      });
     },
     keys(handle, path) {
       return call(() => Module.get_names(fileOf(handle).file_id, path, false));
@@ -381,14 +446,55 @@ export function makeH5Api(h5wasm, Module) {
     },
     dataset_info(handle, path) {
       return call(() => {
-        const md = Module.get_dataset_metadata(fileOf(handle).file_id, path);
-        return { shape: md.shape ?? [], dtype: dtypeName(md) };
+        const fid = fileOf(handle).file_id;
+        const md = Module.get_dataset_metadata(fid, path);
+        const outside = storageOutside(fid, path, md);
+        return { shape: md.shape ?? [], dtype: dtypeName(md), itemsize: md.size, outside };
       });
     },
+    // [count, Σ|w|, Σw²]; an Error "outside: <kind>" when the numbers are in another file.
     stats(handle, path) {
       return call(() => datasetStats(fileOf(handle).file_id, path));
     },
   };
+}
+
+// A dataset whose numbers are in another file; h5wasm_backend.py reads the message.
+class Outside extends Error {
+  constructor(kind) {
+    super(`outside: ${kind}`);
+  }
+}
+
+// Wrap the file system's open so that, inside `only(path, fn)`, no path but `path` opens. HDF5
+// opens every file through it (its own, an external link's, a virtual dataset's sources,
+// external raw storage); `refused` counts the refusals, which a caller reads as "this read
+// wanted another file".
+function guardOpens(FS) {
+  const realOpen = FS.open;
+  const ENOENT = 44; // Emscripten's errno numbering
+  let guarding = false;
+  let allowed = null;
+  const state = {
+    refused: 0,
+    only(path, fn) {
+      const outer = [guarding, allowed];
+      [guarding, allowed] = [true, path];
+      try {
+        return fn();
+      } finally {
+        [guarding, allowed] = outer;
+      }
+    },
+  };
+  FS.open = function (path, ...rest) {
+    if (guarding && path !== allowed) {
+      state.refused += 1;
+      throw new FS.ErrnoError(ENOENT);
+    }
+    return realOpen.call(this, path, ...rest);
+  };
+  return state;
 }
 
 // HDF5 prints its error stack on stderr; send that to a buffer (not the console) and use it in

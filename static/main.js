@@ -96,9 +96,17 @@ function el(tag, className, text) {
 
 // --- the worker --------------------------------------------------------------------------
 
-const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+let worker = startWorker();
 
-worker.onmessage = ({ data }) => {
+// Messages from a worker that was stopped (see cancelAudit) are ignored.
+function startWorker() {
+  const w = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+  w.onmessage = (event) => w === worker && onWorkerMessage(event);
+  w.onerror = (event) => w === worker && onWorkerError(event);
+  return w;
+}
+
+function onWorkerMessage({ data }) {
   if (data.type === "progress") {
     bootProgress.max = data.steps;
     bootProgress.value = data.step - 1;
@@ -128,6 +136,7 @@ worker.onmessage = ({ data }) => {
   } else if (data.type === "started") {
     auditing = jobs.get(data.id) || null;
     if (auditing) setJobStatus(auditing, "Auditing…");
+    if (auditing) addCancel(data.id, auditing);
   } else if (data.type === "result") {
     auditing = null;
     if (data.ok) showReport(data.id, data);
@@ -135,21 +144,51 @@ worker.onmessage = ({ data }) => {
     if (!pending()) batchDone();
   }
   updateState();
-};
+}
 
-worker.onerror = (event) => {
+function onWorkerError(event) {
   event.preventDefault();
   if (!booted) {
     bootError = "the worker failed to load.";
     updateState();
     announce(statusLine.textContent);
   }
-};
+}
+
+// Python and HDF5 run synchronously in the worker, so the one way to stop an audit is to stop
+// the worker: a new one boots, and the files still waiting are sent to it.
+function addCancel(id, job) {
+  const cancel = el("button", "cancel", "Cancel");
+  cancel.type = "button";
+  cancel.setAttribute("aria-label", `Cancel the audit of ${job.name}`);
+  cancel.addEventListener("click", () => cancelAudit(id));
+  job.section.querySelector(".file-bar")?.append(cancel);
+}
+
+function cancelAudit(id) {
+  const job = jobs.get(id);
+  if (!job || job.done || bootError) return;
+  worker.terminate();
+  worker = startWorker();
+  booted = false;
+  auditing = null;
+  bootProgress.value = 0;
+  bootProgress.hidden = false;
+  showError(id, "Cancelled: the audit was stopped before it finished; nothing of it is reported.");
+  setStatus("Audit cancelled. Restarting regaudit…");
+  for (const [other, waiting] of jobs) {
+    if (!waiting.done && waiting.file) {
+      setJobStatus(waiting, "Waiting for regaudit to start…");
+      worker.postMessage({ type: "audit", id: other, file: waiting.file });
+    }
+  }
+  updateState();
+}
 
 // --- files in ----------------------------------------------------------------------------
 
 // A section for one file, after the others (a batch reads top to bottom, oldest first).
-function newJob(name, byUser) {
+function newJob(name, byUser, file = null) {
   const id = nextId++;
   const section = el("section", "file");
   section.dataset.file = name;
@@ -160,14 +199,14 @@ function newJob(name, byUser) {
   reports.append(section);
   filters.hidden = false;
   notice = "";
-  const job = { section, name, byUser, done: false, ok: false, urls: [] };
+  const job = { section, name, byUser, done: false, ok: false, urls: [], file };
   jobs.set(id, job);
   return [id, job];
 }
 
 function addFiles(files, byUser = true) {
   for (const file of files) {
-    const [id, job] = newJob(file.name, byUser);
+    const [id, job] = newJob(file.name, byUser, file);
     setJobStatus(job, booted ? "Waiting…" : "Waiting for regaudit to start…");
     if (bootError) {
       showError(id, "regaudit could not start in this browser, so this file was not audited.");

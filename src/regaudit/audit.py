@@ -11,7 +11,14 @@ from regaudit.keras import MODEL_CLASSES, ModelTree, Site, walk_model
 from regaudit.report import MODES, Blocker, Finding, Note, Penalty, Report, Training
 from regaudit.rules import Block
 from regaudit.sources import ModelSource, read_model
-from regaudit.sources.model import JSON_CONFIG, KERAS_V3, LEGACY_H5, TensorStats
+from regaudit.sources.model import (
+    JSON_CONFIG,
+    KERAS_V3,
+    LEGACY_H5,
+    ReadBudget,
+    TensorStats,
+    WeightsNotRead,
+)
 from regaudit.training import Failure, import_training, java_class
 from regaudit.weights import find_tensors
 
@@ -33,6 +40,28 @@ ORTHOGONAL_NOTE = (
 )
 SHARED_PENALTY = ("DL4J's score is unknown: the shared layer's DL4J weights are not the stored "
                   "ones (another shape, values not copied)")
+
+# A part of the file that is present but could not be read (ModelSource.unreadable): its note
+# code, the modes whose verdict it decides (left unknown unless a blocker holds anyway), and
+# what the report assumed for it.
+UNREADABLE_PARTS: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "keras_version": (
+        "KERAS_VERSION_UNREADABLE", ("strict", "lenient"),
+        "the importer reads it to choose its Keras 1 or 2 rules, and what it makes of this "
+        "value is unknown, so the verdict is unknown unless something else blocks the import; "
+        "layer classes were judged against both the Keras 1 and Keras 2 lists",
+    ),
+    "backend": (
+        "BACKEND_UNREADABLE", (),
+        "shown as unknown; no outcome or verdict depends on it",
+    ),
+    "training_config": (
+        "TRAINING_CONFIG_UNREADABLE", ("strict",),
+        "the optimizer and its weight decay are unknown. enforceTrainingConfig=true reads the "
+        "training config, so the strict verdict is unknown unless something else blocks the "
+        "import; false does not read it",
+    ),
+}
 
 
 def audit_path(path: str, display_name: str | None = None, profile: Profile = DEFAULT) -> Report:
@@ -66,7 +95,7 @@ def file_blockers(source: ModelSource, major: int | None, profile: Profile) -> l
                                  f"{attribute} attribute at its root, which the importer reads "
                                  "unconditionally", "RuntimeException: H5Aopen failed"))
     if source.keras_version and not source.keras_version[:1].isdigit():
-        out.append(Block("KERAS_VERSION_UNREADABLE", f"keras_version {source.keras_version!r} "
+        out.append(Block("KERAS_VERSION_NOT_NUMERIC", f"keras_version {source.keras_version!r} "
                          "does not start with a digit",
                          f"{rules.INVALID}Keras version was not readable"))
     config = source.model_config or {}
@@ -113,6 +142,12 @@ def audit_source(source: ModelSource, profile: Profile = DEFAULT) -> Report:
         importer=profile.name,
     )
     report.notes.extend(Note(code, message) for code, message in source.notes)
+    for part, reason in source.unreadable.items():
+        code, modes, assumed = UNREADABLE_PARTS[part]
+        report.notes.append(Note(code, f"{reason}: {assumed}"))
+        report.undecided.update(modes)
+    if source.weights_problem is not None:
+        report.notes.append(Note(*source.weights_problem.note()))
     if source.model_config is None:
         report.verdict_known = False
         return report
@@ -146,10 +181,10 @@ def audit_source(source: ModelSource, profile: Profile = DEFAULT) -> Report:
     for i in sorted(shared):
         report.notes.append(Note("SHARED_LAYER_MERGED", SHARED_NOTE.format(
             name=tree.top_layers[i].name, n=tree.top_layers[i].inbound_nodes)))
-    stats_cache: dict[str, TensorStats] = {}
+    weights = Weights(source)
     for site in tree.sites:
         block = file_block or layer_blocks.get(site.top_index)
-        finding, decisions = _finding(site, block, source, stats_cache, site.top_index in shared)
+        finding, decisions = _finding(site, block, weights, site.top_index in shared)
         report.findings.append(finding)
         for code, problem in site.regularizer.problems():
             report.notes.append(Note(code, f"{'/'.join(site.layer_path)} {site.field}: {problem}"))
@@ -162,6 +197,7 @@ def audit_source(source: ModelSource, profile: Profile = DEFAULT) -> Report:
                                                f"{finding.field}: {finding.message}", modes,
                                                error))
 
+    report.notes.extend(Note(*problem.note()) for problem in weights.not_read.values())
     report.training, failure = _training(source, tree.root_class, profile,
                                          file_block is not None)
     if failure and not file_block:
@@ -177,7 +213,7 @@ def _hazards(report: Report, tree: ModelTree, profile: Profile) -> None:
     decides the verdict, the verdict is left unknown rather than guessed."""
     channels_first = rules.uses_channels_first(tree)
     if channels_first and tree.root_class not in profile.sequential_roots:
-        report.verdict_uncertain = True
+        report.undecided |= set(MODES)
         report.notes.append(Note("CHANNELS_FIRST_GRAPH", CHANNELS_FIRST_NOTE.format(
             layers=", ".join(channels_first[:5]) + (" ..." if len(channels_first) > 5 else ""))))
     slow = rules.orthogonal_recurrent(tree, profile)
@@ -186,9 +222,38 @@ def _hazards(report: Report, tree: ModelTree, profile: Profile) -> None:
             layers=", ".join(slow[:5]) + (" ..." if len(slow) > 5 else ""))))
 
 
+class Weights:
+    """The stored weights as the audit reads them: each tensor once, within the file's read
+    budget; what is not read is kept once per tensor or group, for the notes."""
+
+    def __init__(self, source: ModelSource):
+        self.source = source
+        self.budget = ReadBudget(source.size)
+        self.cache: dict[str, TensorStats | WeightsNotRead] = {}
+        self.not_read: dict[tuple[str, str], WeightsNotRead] = {}  # in the order first met
+
+    def sums(self, tensors: list[Any]) -> TensorStats:
+        count, sa, sq = 0, 0.0, 0.0
+        for t in tensors:
+            if t.path not in self.cache:
+                try:
+                    self.cache[t.path] = t.stats(self.budget)
+                except WeightsNotRead as e:
+                    self.cache[t.path] = e
+            s = self.cache[t.path]
+            if isinstance(s, WeightsNotRead):
+                raise s
+            count, sa, sq = count + s.count, sa + s.sum_abs, sq + s.sum_sq
+        return TensorStats(count, sa, sq)
+
+    def noted(self, problem: WeightsNotRead) -> str:
+        """Keep `problem` for the notes; the finding's penalty_note."""
+        self.not_read.setdefault((problem.code, problem.where), problem)
+        return problem.penalty_note
+
+
 def _finding(
-    site: Site, block: Block | None, source: ModelSource, stats_cache: dict[str, TensorStats],
-    shared: bool = False,
+    site: Site, block: Block | None, weights: Weights, shared: bool = False,
 ) -> tuple[Finding, tuple[rules.Decision, rules.Decision]]:
     strict, lenient = rules.decide(site, block)
     reg = site.regularizer
@@ -219,7 +284,7 @@ def _finding(
         recommended=rules.recommended(site),
         importer_warnings=lenient.warnings,
     )
-    finding.penalty, finding.penalty_note = _penalty(site, finding, source, stats_cache, shared)
+    finding.penalty, finding.penalty_note = _penalty(site, finding, weights, shared)
     return finding, (strict, lenient)
 
 
@@ -241,34 +306,29 @@ def display(reg: Any) -> str:
 
 
 def _penalty(
-    site: Site, finding: Finding, source: ModelSource, cache: dict[str, TensorStats],
-    shared: bool = False,
+    site: Site, finding: Finding, weights: Weights, shared: bool = False,
 ) -> tuple[Penalty | None, str | None]:
     reg = site.regularizer
+    source = weights.source
     if finding.target == "activity":
         return None, "an activity penalty depends on the layer's outputs, not on stored weights"
     if reg.family not in ("l1", "l2", "l1l2"):
         return None, f"not computed: {reg.class_name} is not an L1/L2 penalty"
-    tensors = find_tensors(source, site, site.target)
-    if not tensors:
-        if not source.weights:  # asked only now: a lazy weight table answers it by reading
-            return None, "the file holds no weights"
-        return None, "no stored weight tensor found for this layer and target"
-    extra_target = rules.EXTRA_WEIGHTS.get((site.target, site.layer_class))
-    extra = find_tensors(source, site, extra_target) if extra_target else []
-
-    def sums(ts: list[Any]) -> TensorStats:
-        count, sa, sq = 0, 0.0, 0.0
-        for t in ts:
-            if t.path not in cache:
-                cache[t.path] = t.stats()
-            s = cache[t.path]
-            count, sa, sq = count + s.count, sa + s.sum_abs, sq + s.sum_sq
-        return TensorStats(count, sa, sq)
-
-    own = sums(tensors)
+    if source.weights_problem is not None:
+        return None, source.weights_problem.penalty_note  # its note is the file's
+    try:
+        tensors = find_tensors(source, site, site.target)
+        if not tensors:
+            if not source.weights:  # asked only now: a lazy weight table answers it by reading
+                return None, "the file holds no weights"
+            return None, "no stored weight tensor found for this layer and target"
+        extra_target = rules.EXTRA_WEIGHTS.get((site.target, site.layer_class))
+        extra = find_tensors(source, site, extra_target) if extra_target else []
+        own = weights.sums(tensors)
+        dl4j = weights.sums(tensors + extra)
+    except WeightsNotRead as e:
+        return None, weights.noted(e)
     l1, l2 = reg.l1 or 0.0, reg.l2 or 0.0
-    dl4j = sums(tensors + extra)
     imported = l1 * dl4j.sum_abs + 0.5 * l2 * dl4j.sum_sq
 
     def as_imported(outcome: str) -> float | None:
@@ -307,6 +367,18 @@ def _optimizer(training: dict[str, Any] | None) -> tuple[str | None, float | Non
 def _training(source: ModelSource, root_class: str, profile: Profile,
               file_blocked: bool) -> tuple[Training, Failure | None]:
     """The weight decay's fate, and what the strict import makes of the training config."""
+    if "training_config" in source.unreadable:
+        return Training(
+            optimizer=None,
+            weight_decay=None,
+            weight_decay_display=None,
+            outcome=None,  # the strict import reads what could not be read here
+            outcome_lenient="noop",
+            codes=["TRAINING_CONFIG_UNREADABLE"],
+            message="the training config could not be read: the optimizer and its weight decay "
+            "are unknown (enforceTrainingConfig=false skips the training config)",
+            recommended="unknown: see the optimizer the model was compiled with",
+        ), None
     name, wd = _optimizer(source.training_config)
     has_wd = bool(wd and wd > 0)
     recommended = (f".weightDecay({shortest(wd)}, true) + .weightDecayBias({shortest(wd)}, true)"

@@ -4,7 +4,7 @@ Exit status (EXIT_CODES): 0 nothing matched --fail-on, 1 something did, 2 an inp
 read, 3 no model files found under a given path, 4 usage error; the first of 4, 2, 3, 1 that
 applies wins. A bad file costs one line on stderr, never a traceback, and the batch goes on.
 Each file is audited in a child process (regaudit.isolate): a file that crashes the HDF5
-library costs that file only.
+library, or is still being audited after --timeout seconds, costs that file only.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import argparse
 import glob
 import os
 import re
+import stat
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from regaudit.isolate import Isolated
 from regaudit.render import FORMATS, Context, join, render
 from regaudit.render.ci import artifact_path
 from regaudit.report import BLOCKED, MODES, OUTCOMES
+from regaudit.sources.regular import file_kind
 
 # What a directory is searched for (case-insensitive; .weights.h5 ends in .h5).
 MODEL_SUFFIXES = (".h5", ".hdf5", ".keras", ".json")
@@ -35,6 +37,7 @@ EXIT_CODES = (
     (EXIT_NO_MODELS, "no model files found under a given path"),
     (EXIT_USAGE, "usage error"),
 )
+DEFAULT_TIMEOUT_S = 300  # per file; a 1 GiB model takes a few seconds
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
 # One line per problem: no newline or terminal control sequence from a path or message.
@@ -71,14 +74,31 @@ def complain(path: str, message: str) -> None:
 
 
 def _walk(directory: str) -> list[str]:
-    """Every model-like file under `directory`, sorted so a batch is deterministic."""
+    """Every model-like regular file under `directory`, sorted so a batch is deterministic. A
+    FIFO, device or socket with a model's name is skipped with a line saying so: reading one
+    could block the batch or never end."""
     found = []
     for root, dirs, files in os.walk(directory):
         dirs.sort()
         for name in files:
             if name.lower().endswith(MODEL_SUFFIXES):
-                found.append(os.path.join(root, name))
+                path = os.path.join(root, name)
+                if _regular(path):
+                    found.append(path)
     return sorted(found)
+
+
+def _regular(path: str) -> bool:
+    """False, after a `skipped:` line, for a FIFO, device or socket; True for anything else
+    (a path that cannot be looked at is then audited, and fails with its own message)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return True
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        complain(path, f"skipped: {file_kind(mode)}, not a regular file")
+        return False
+    return True
 
 
 def expand(paths: Sequence[str], run: Run) -> Iterator[Input]:
@@ -107,7 +127,7 @@ def expand(paths: Sequence[str], run: Run) -> Iterator[Input]:
             for m in matches:
                 if os.path.isdir(m):
                     items += [Input(p, from_directory=True) for p in _walk(m)]
-                elif os.path.isfile(m):
+                elif _regular(m):
                     items.append(Input(m))
             if not items:
                 run.no_models = True
@@ -133,11 +153,12 @@ def _audit(path: str, fmt: str, context: Context | None = None) -> tuple[dict[st
 
 
 def audit_one(
-    item: Input, fmt: str, run: Run, isolated: Isolated, context: Context | None = None
+    item: Input, fmt: str, run: Run, isolated: Isolated, context: Context | None = None,
+    timeout: float | None = None,
 ) -> tuple[dict[str, Any], str] | None:
     """The report's dict and its rendering in `fmt`, or None after one line on stderr."""
     try:
-        return isolated.run(_audit, item.path, fmt, context)
+        return isolated.run(_audit, item.path, fmt, context, timeout=timeout)
     except RegauditError as e:
         if (
             item.from_directory
@@ -226,6 +247,14 @@ def build_parser() -> argparse.ArgumentParser:
         "not import): exit 1 when any finding or the optimizer's weight decay has one",
     )
     parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"stop auditing a file after this long (default {DEFAULT_TIMEOUT_S}; 0: no "
+        "limit): it gets one line on stderr, as a file that cannot be read, and the batch goes on",
+    )
+    parser.add_argument(
         "--mode",
         choices=MODES,
         default="strict",
@@ -233,6 +262,16 @@ def build_parser() -> argparse.ArgumentParser:
         "default) or lenient (false)",
     )
     return parser
+
+
+def _seconds(value: str) -> float | None:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0 or seconds == float("inf"):
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}")
+    return seconds or None
 
 
 def write_output(data: str, output: str | None) -> None:
@@ -279,7 +318,7 @@ def _main(argv: Sequence[str] | None) -> int:
     with Isolated() as isolated:
         for item in expand(args.paths, run):
             context = Context(artifact_path(item.path, cwd), args.fail_on, args.mode)
-            done = audit_one(item, args.format, run, isolated, context)
+            done = audit_one(item, args.format, run, isolated, context, args.timeout)
             if done is None:
                 continue
             report, rendered = done

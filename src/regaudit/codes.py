@@ -101,7 +101,7 @@ _TABLE = (
     _code("BACKEND_MISSING", "finding blocker", "error",
           "A Keras 2 legacy HDF5 file without the backend attribute at its root, which the "
           "importer reads unconditionally: the import fails (H5Aopen failed)."),
-    _code("KERAS_VERSION_UNREADABLE", "finding blocker", "error",
+    _code("KERAS_VERSION_NOT_NUMERIC", "finding blocker", "error",
           "keras_version does not start with a digit: 'Keras version was not readable'."),
     _code("ROOT_NOT_A_MODEL", "finding blocker", "error",
           "The configuration's root is not Sequential, Model or Functional: nothing to import."),

@@ -68,7 +68,7 @@ class Training:
     optimizer: str | None
     weight_decay: float | None
     weight_decay_display: str | None
-    outcome: str
+    outcome: str | None  # None: the training config could not be read (see the notes)
     outcome_lenient: str
     codes: list[str]
     message: str
@@ -101,23 +101,23 @@ class Report:
     blocking: list[Blocker] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     verdict_known: bool = True  # False for weights-only files: nothing to judge
-    # True when the importer's outcome depends on more than regaudit emulates (see notes): a
-    # mode no blocker decides is then unknown (None), not importable.
-    verdict_uncertain: bool = False
-
-    def importable(self, mode: str) -> bool | None:
-        if any(mode in b.modes for b in self.blocking):
-            return False
-        return None if self.verdict_uncertain else True
+    # Modes whose verdict something regaudit cannot read or does not emulate decides (see the
+    # notes): such a mode is importable_* null unless a blocker holds whatever that part says.
+    undecided: set[str] = field(default_factory=set)
 
     def verdict(self) -> dict[str, Any]:
         if not self.verdict_known:
             return {"importable_strict": None, "importable_lenient": None, "blocking": []}
         return {
-            "importable_strict": self.importable("strict"),
-            "importable_lenient": self.importable("lenient"),
+            "importable_strict": self._importable("strict"),
+            "importable_lenient": self._importable("lenient"),
             "blocking": [_fields(b) for b in self.blocking],
         }
+
+    def _importable(self, mode: str) -> bool | None:
+        if any(mode in b.modes for b in self.blocking):
+            return False
+        return None if mode in self.undecided else True
 
     def summary(self) -> dict[str, Any]:
         strict = {o: 0 for o in OUTCOMES}

@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import sys
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -90,6 +92,19 @@ def zip_bomb(p: Path) -> None:
         z.writestr("metadata.json", b'{"keras_version": "3.1.0"}')
 
 
+def keras_weights_bomb(p: Path) -> None:
+    """A real .keras whose model.weights.h5 is deflated: 1 GiB (of zeros) in about 1 MB."""
+    with zipfile.ZipFile(GOOD_KERAS) as src, \
+            zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
+        for info in src.infolist():
+            if info.filename != "model.weights.h5":
+                dst.writestr(info.filename, src.read(info), compress_type=zipfile.ZIP_STORED)
+        with dst.open("model.weights.h5", "w", force_zip64=True) as member:
+            chunk = bytes(16 * 2**20)
+            for _ in range(64):
+                member.write(chunk)
+
+
 def sparse_2gb(p: Path) -> None:
     with open(p, "wb") as f:
         f.write(b"\x89HDF\r\n\x1a\n")
@@ -139,6 +154,120 @@ def good_keras_with(**replace: bytes) -> Callable[[Path], None]:
 
 def half_of(path: Path) -> Callable[[Path], None]:
     return lambda p: p.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+# --- copies of a real Keras 2.3.1 file with one part made hostile or unreadable ---------------
+
+KERNEL = "model_weights/dense_reg/dense_reg/kernel:0"  # GOOD_H5's one regularized kernel
+OUTSIDE_BIN = "outside.bin"  # beside the cases: what external storage points at
+OTHER_H5 = "other.h5"  # beside the cases: what external links and virtual datasets point at
+
+
+def good_h5_with(change: Callable[[h5py.File, Path], None]) -> Callable[[Path], None]:
+    """A copy of GOOD_H5, then change(file, folder) on it."""
+    def make(p: Path) -> None:
+        shutil.copyfile(GOOD_H5, p)
+        with h5py.File(p, "r+") as f:
+            change(f, p.parent)
+    return make
+
+
+def outside_files(folder: Path, value: float = 7.0) -> None:
+    """The files the hostile copies point at: 32 float32 of `value`, and an HDF5 file with a
+    dataset /k of 8x4 float32 of `value` (what the kernel would read if followed)."""
+    (folder / OUTSIDE_BIN).write_bytes(np.full(32, value, "float32").tobytes())
+    with h5py.File(folder / OTHER_H5, "w") as f:
+        f["k"] = np.full((8, 4), value, "float32")
+
+
+def new_kernel(**options: object) -> Callable[[h5py.File, Path], None]:
+    def change(f: h5py.File, folder: Path) -> None:
+        del f[KERNEL]
+        f.create_dataset(KERNEL, **options)
+    return change
+
+
+def external_storage(target: str, shape: tuple[int, ...]) -> Callable[[h5py.File, Path], None]:
+    def change(f: h5py.File, folder: Path) -> None:
+        outside_files(folder)
+        path = target if os.path.isabs(target) else str(folder.resolve() / target)
+        new_kernel(shape=shape, dtype="float32", external=[(path, 0, h5py.h5f.UNLIMITED)])(f, folder)
+    return change
+
+
+def linked(link: object, at: str = KERNEL) -> Callable[[h5py.File, Path], None]:
+    def change(f: h5py.File, folder: Path) -> None:
+        outside_files(folder)
+        del f[at]
+        f[at] = link
+    return change
+
+
+def virtual_kernel(f: h5py.File, folder: Path) -> None:
+    outside_files(folder)
+    del f[KERNEL]
+    layout = h5py.VirtualLayout(shape=(8, 4), dtype="float32")
+    layout[:] = h5py.VirtualSource(str((folder / OTHER_H5).resolve()), "k", shape=(8, 4))
+    f.create_virtual_dataset(KERNEL, layout)
+
+
+def zero_gzip_kernel(f: h5py.File, folder: Path) -> None:
+    """4 GiB of float32 zeros, gzip-compressed: about 4 MB on disk. Written chunk by chunk,
+    already compressed, so that making it takes no time."""
+    del f[KERNEL]
+    shape, chunk = (4096, 262144), (256, 4096)
+    ds = f.create_dataset(KERNEL, shape=shape, dtype="float32", chunks=chunk, compression="gzip")
+    data = zlib.compress(np.zeros(chunk, "float32").tobytes(), 9)
+    for i in range(0, shape[0], chunk[0]):
+        for j in range(0, shape[1], chunk[1]):
+            ds.id.write_direct_chunk((i, j), data)
+
+
+def corrupt_kernel_chunk(f: h5py.File, folder: Path) -> None:
+    """The kernel gzip-compressed in one chunk, whose stored bytes are then overwritten."""
+    values = f[KERNEL][()]
+    new_kernel(data=values, chunks=values.shape, compression="gzip")(f, folder)
+    info = f[KERNEL].id.get_chunk_info(0)
+    f.flush()
+    with open(f.filename, "r+b") as raw:
+        raw.seek(info.byte_offset)
+        raw.write(b"\xff" * info.size)
+
+
+def set_attr(name: str, value: object, at: str = "/") -> Callable[[h5py.File, Path], None]:
+    def change(f: h5py.File, folder: Path) -> None:
+        f[at].attrs[name] = value
+    return change
+
+
+def vlen_bytes_attr(name: str, data: bytes) -> Callable[[h5py.File, Path], None]:
+    def change(f: h5py.File, folder: Path) -> None:
+        f.attrs.create(name, data, dtype=h5py.string_dtype("utf-8"))
+    return change
+
+
+def drop_model_weights(f: h5py.File, folder: Path) -> None:
+    del f["model_weights"]
+
+
+def with_user_block(p: Path) -> None:
+    """GOOD_H5 rewritten behind a 512-byte user block that holds a JSON-looking text."""
+    with h5py.File(GOOD_H5, "r") as src, h5py.File(p, "w", userblock_size=512) as dst:
+        for key, value in src.attrs.items():
+            dst.attrs[key] = value
+        for key in src:
+            src.copy(src[key], dst, name=key)
+    with open(p, "r+b") as raw:
+        raw.write(b'{"class_name": "Sequential", "config": {"layers": []}} ' + b"\n" * 8)
+
+
+def split_driver_meta(p: Path) -> None:
+    """The metadata half of HDF5's split driver: its superblock names the raw-data file
+    beside it, which only the split (multi) driver would open."""
+    base = p.with_name(p.name.removesuffix("-m.h5"))
+    with h5py.File(base, "w", driver="split") as f:
+        f["k"] = np.full((8, 4), 7.0, "float32")
+        f.attrs["model_config"] = json.dumps(model(dense(kernel_regularizer=L1L2_OK)))
 
 
 XSS_IMG = "<img src=x onerror=alert(1)>"
@@ -232,6 +361,55 @@ CASES: list[tuple[str, str, str, Callable[[Path], None]]] = [
      "error: chunk layer_names1 is missing", missing_chunk),
     ("no_keras_version.h5", "a full model without keras_version", "ok: KERAS_VERSION_MISSING",
      lambda p: keras_h5(p, model(dense(kernel_regularizer=L1L2_OK)), version=None)),
+    # Issue 15: nothing outside the file is read (the kernel's penalty gets the note).
+    ("outside_storage.h5", "the kernel in external raw storage: another file beside it",
+     "ok: WEIGHTS_OUTSIDE_FILE", good_h5_with(external_storage(OUTSIDE_BIN, (8, 4)))),
+    ("outside_dev_zero.h5", "the kernel in external raw storage: /dev/zero, 1 TiB declared",
+     "ok: WEIGHTS_OUTSIDE_FILE", good_h5_with(external_storage("/dev/zero", (2**20, 2**18)))),
+    ("outside_link.h5", "the kernel is an external link to another file's dataset",
+     "ok: WEIGHTS_OUTSIDE_FILE", good_h5_with(linked(h5py.ExternalLink(OTHER_H5, "/k")))),
+    ("outside_link_group.h5", "the regularized layer's group is an external link",
+     "ok: WEIGHTS_OUTSIDE_FILE",
+     good_h5_with(linked(h5py.ExternalLink(OTHER_H5, "/"), "model_weights/dense_reg"))),
+    ("outside_link_weights.h5", "model_weights itself is an external link",
+     "ok: WEIGHTS_OUTSIDE_FILE",
+     good_h5_with(linked(h5py.ExternalLink(OTHER_H5, "/"), "model_weights"))),
+    ("outside_virtual.h5", "the kernel is a virtual dataset over another file",
+     "ok: WEIGHTS_OUTSIDE_FILE", good_h5_with(virtual_kernel)),
+    ("soft_link_loop.h5", "the kernel is a soft link to itself", "ok: WEIGHTS_OUTSIDE_FILE",
+     good_h5_with(linked(h5py.SoftLink("/" + KERNEL)))),
+    ("user_block.h5", "a real file behind a 512-byte user block that looks like JSON",
+     "ok: \"keras_version\": \"2.3.1\"", with_user_block),
+    ("split_driver-m.h5", "the metadata file of HDF5's split driver (raw data in another file)",
+     "error: multi driver", split_driver_meta),
+    # Issue 14: bounded work per file.
+    ("sparse_1tib.h5", "the kernel declares 2^20 x 2^18 float32 (1 TiB) and stores nothing",
+     "ok: WEIGHTS_OVER_BUDGET",
+     good_h5_with(new_kernel(shape=(2**20, 2**18), dtype="float32", chunks=(1024, 1024)))),
+    ("zeros_gzip_4gib.h5", "the kernel is 4 GiB of gzip-compressed zeros (4 MB stored)",
+     "ok: WEIGHTS_OVER_BUDGET", good_h5_with(zero_gzip_kernel)),
+    ("keras_weights_bomb.keras", "a .keras whose model.weights.h5 deflates 1 GiB into 1 MB",
+     "ok: WEIGHTS_OVER_BUDGET", keras_weights_bomb),
+    # Issue 14: a file whose config can be walked is reported, with a note per unreadable part.
+    ("version_opaque.h5", "keras_version is opaque bytes", "ok: KERAS_VERSION_UNREADABLE",
+     good_h5_with(set_attr("keras_version", np.void(b"\x02\x03\x01")))),
+    ("version_not_utf8.h5", "keras_version is not UTF-8", "ok: KERAS_VERSION_UNREADABLE",
+     good_h5_with(vlen_bytes_attr("keras_version", b"2.3.\xff"))),
+    ("backend_opaque.h5", "backend is opaque bytes", "ok: BACKEND_UNREADABLE",
+     good_h5_with(set_attr("backend", np.void(b"\x00\xff")))),
+    ("backend_not_utf8.h5", "backend is not UTF-8", "ok: BACKEND_UNREADABLE",
+     good_h5_with(set_attr("backend", np.bytes_(b"tensor\xc0flow")))),
+    ("training_broken.h5", "training_config is broken JSON", "ok: TRAINING_CONFIG_UNREADABLE",
+     good_h5_with(set_attr("training_config", '{"optimizer_config": {"class_name": "Ad'))),
+    ("training_list.h5", "training_config is a JSON list", "ok: TRAINING_CONFIG_UNREADABLE",
+     good_h5_with(set_attr("training_config", "[1, 2, 3]"))),
+    ("no_model_weights.h5", "a full model without its model_weights group",
+     "ok: MODEL_WEIGHTS_MISSING", good_h5_with(drop_model_weights)),
+    ("layer_weight_names_opaque.h5", "one layer's weight_names attribute is opaque bytes",
+     "ok: WEIGHTS_UNREADABLE",
+     good_h5_with(set_attr("weight_names", np.void(b"\x01"), "model_weights/dense_reg"))),
+    ("layer_chunk_corrupt.h5", "one layer's kernel is a gzip chunk of garbage",
+     "ok: WEIGHTS_UNREADABLE", good_h5_with(corrupt_kernel_chunk)),
 ]
 
 

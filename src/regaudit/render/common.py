@@ -67,6 +67,12 @@ def verdict_word(value: Any) -> str:
     return "unknown"
 
 
+def has_config(report: dict[str, Any]) -> bool:
+    """The report comes from a model configuration (training is null only without one, as in
+    a weights-only file, whose regularizers are unknown)."""
+    return report.get("training") is not None
+
+
 def as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 

@@ -36,6 +36,7 @@ from regaudit.render.common import (
     as_dict,
     as_list,
     file_name,
+    has_config,
     layer_path,
     number,
     outcome_name,
@@ -292,10 +293,10 @@ def _blocking(verdict: dict[str, Any], verdict_known: bool) -> list[str]:
     out = ['<section class="report-blocking">', "<h3>Blocking reasons</h3>"]
     blockers = [as_dict(b) for b in as_list(verdict.get("blocking"))]
     if not blockers:
-        imports = verdict.get("importable_strict") and verdict.get("importable_lenient")
-        none = ("None: the file imports in both modes." if imports else
-                "None that regaudit can name; the verdict is unknown (see the notes).")
-        out += [f'<p class="report-empty">{none}</p>', "</section>"]
+        both = all(verdict.get(f"importable_{m}") is True for m in ("strict", "lenient"))
+        empty = ("None: the file imports in both modes." if both else
+                 "No blocking reason found; where the verdict is unknown, the notes say why.")
+        out += [f'<p class="report-empty">{empty}</p>', "</section>"]
         return out
     out.append("<ul>")
     for b in blockers:
@@ -320,7 +321,7 @@ def _blocking(verdict: dict[str, Any], verdict_known: bool) -> list[str]:
 def render_html(report: dict[str, Any]) -> str:
     judged = as_dict(report.get("verdict"))
     strict, lenient = judged.get("importable_strict"), judged.get("importable_lenient")
-    known = report.get("training") is not None  # None: no model configuration (weights only)
+    known = has_config(report)
     out = [
         f'<section class="report" data-verdict-strict="{_verdict_state(strict)}" '
         f'data-verdict-lenient="{_verdict_state(lenient)}">'

@@ -10,6 +10,7 @@ from regaudit.render.common import (
     as_dict,
     as_list,
     file_name,
+    has_config,
     layer_label,
     penalty_text,
     regularizer_display,
@@ -69,7 +70,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         out.append(_row(["---"] * len(COLUMNS)))
         for f in findings:
             out.append(_row([md(get(f)) for _, get in COLUMNS]))
-    elif report.get("training") is None:  # no model configuration (weights only)
+    elif not has_config(report):
         out.append("Regularizers unknown: the file holds no model configuration.")
     else:
         out.append("No regularizers found.")
@@ -83,8 +84,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         out.append(f"- Optimizer: {md(training.get('optimizer') or 'none')}")
         out.append(f"- Weight decay: {md(wd)}")
         out.append(
-            f"- Strict: {md(training.get('outcome'))}; lenient: "
-            f"{md(training.get('outcome_lenient'))}"
+            f"- Strict: {md(training.get('outcome') or 'unknown')}; lenient: "
+            f"{md(training.get('outcome_lenient') or 'unknown')}"
         )
         if training.get("message"):
             out.append(f"- {md(training.get('message'))}")

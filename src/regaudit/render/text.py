@@ -11,6 +11,7 @@ from regaudit.render.common import (
     as_dict,
     as_list,
     file_name,
+    has_config,
     layer_label,
     regularizer_display,
     source_parts,
@@ -97,7 +98,7 @@ def render_text(report: dict[str, Any]) -> str:
 
     findings = [as_dict(f) for f in as_list(report.get("findings"))]
     verdict = as_dict(report.get("verdict"))
-    known = report.get("training") is not None  # None: no model configuration (weights only)
+    known = has_config(report)
     if findings:
         lines.append("")
         lines.append(f"Regularizers ({len(findings)}):")
@@ -145,8 +146,8 @@ def _training(training: dict[str, Any] | None) -> list[str]:
         "",
         f"Training: optimizer {clean(training.get('optimizer') or 'none')}, "
         f"weight decay {clean(wd)}",
-        f"  strict: {clean(training.get('outcome'))}"
-        f"   lenient: {clean(training.get('outcome_lenient'))}",
+        f"  strict: {clean(training.get('outcome') or 'unknown')}"
+        f"   lenient: {clean(training.get('outcome_lenient') or 'unknown')}",
     ]
     if training.get("message"):
         lines.append(f"  {clean(training.get('message'))}")

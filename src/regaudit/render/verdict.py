@@ -51,7 +51,7 @@ ACTIONS = {
     "with the loss as a string rather than a list",
     "MODEL_IO_FORMAT": "re-save the model as .h5 with Keras 2 (tf_keras, or TensorFlow 2.15 or "
     "older)",
-    "KERAS_VERSION_UNREADABLE": "re-save the model with Keras 2, which writes a numeric "
+    "KERAS_VERSION_NOT_NUMERIC": "re-save the model with Keras 2, which writes a numeric "
     "keras_version",
     "BACKEND_MISSING": "re-save the model with Keras 2, which writes the backend attribute",
     "INPUT_CHANNELS_UNKNOWN": "put a Conv2D (or another layer of known size) before {layer} in "

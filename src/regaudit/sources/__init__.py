@@ -10,6 +10,7 @@ from regaudit.sources.json_config import read_json_config
 from regaudit.sources.keras_h5 import read_h5
 from regaudit.sources.keras_zip import read_keras_zip
 from regaudit.sources.model import ModelSource, Tensor, TensorStats
+from regaudit.sources.regular import NotRegularFile, open_regular
 
 __all__ = ["ModelSource", "Tensor", "TensorStats", "read_model"]
 
@@ -18,8 +19,10 @@ def read_model(path: str, display_name: str | None = None) -> ModelSource:
     """Open `path` as whatever Keras format its bytes say; raise RegauditError if none."""
     name = display_name or os.path.basename(path)
     try:
-        size = os.path.getsize(path)
-        f = open(path, "rb")
+        f = open_regular(path)  # a FIFO or device is refused, never waited on
+        size = os.fstat(f.fileno()).st_size
+    except NotRegularFile as e:
+        raise UnreadableFile(f"{e}: nothing was read") from None
     except OSError as e:
         raise UnreadableFile(f"cannot open the file ({e.strerror or e})") from None
     try:

@@ -15,6 +15,7 @@ import zipfile
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
+from regaudit.sources.hdf5 import OUTSIDE, Outside, StoredOutside
 from regaudit.sources.model import TensorStats
 
 COPY_CHUNK = 8 * 1024 * 1024  # a .keras member is copied into h5wasm's memory in these steps
@@ -71,6 +72,7 @@ class _Node:
 
 class _Dataset(_Node):
     is_dataset = True
+    _cached: dict[str, Any] | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -80,16 +82,36 @@ class _Dataset(_Node):
     def dtype(self) -> str:
         return str(self._info()["dtype"])
 
+    @property
+    def nbytes(self) -> int:
+        count = 1
+        for n in self.shape:
+            count *= n
+        return int(self._info()["itemsize"]) * count
+
+    @property
+    def outside(self) -> str | None:
+        return OUTSIDE.get(self._info()["outside"])
+
     def _info(self) -> dict[str, Any]:
-        return _py(_call(self._js.dataset_info, self._handle, self.path))
+        if self._cached is None:
+            self._cached = _py(_call(self._js.dataset_info, self._handle, self.path))
+        return self._cached
 
     def stats(self) -> TensorStats:
-        count, sum_abs, sum_sq = _py(_call(self._js.stats, self._handle, self.path))
+        try:
+            count, sum_abs, sum_sq = _py(_call(self._js.stats, self._handle, self.path))
+        except OSError as e:
+            kind = str(e).removeprefix("outside: ")
+            if kind in OUTSIDE:
+                raise StoredOutside(OUTSIDE[kind]) from None
+            raise
         return TensorStats(int(count), float(sum_abs), float(sum_sq))
 
 
 class _Group(_Node):
     is_dataset = False
+    outside = None
 
     def attr_names(self) -> list[str]:
         return [str(n) for n in _py(_call(self._js.attr_names, self._handle, self.path))]
@@ -100,7 +122,7 @@ class _Group(_Node):
     def keys(self) -> list[str]:
         return [str(n) for n in _py(_call(self._js.keys, self._handle, self.path))]
 
-    def get(self, name: str) -> _Group | _Dataset | None:
+    def get(self, name: str) -> _Group | _Dataset | Outside | None:
         path = posixpath.normpath(posixpath.join(self.path, name))
         if path.startswith("//"):
             path = path[1:]
@@ -109,6 +131,8 @@ class _Group(_Node):
             return _Group(self._js, self._handle, path)
         if kind == "dataset":
             return _Dataset(self._js, self._handle, path)
+        if kind in OUTSIDE:
+            return Outside(OUTSIDE[kind])
         return None
 
 

@@ -19,6 +19,10 @@ class H5Dataset(Protocol):
     is_dataset: bool  # True
     shape: tuple[int, ...]
     dtype: str
+    nbytes: int  # the declared size (shape x item size), whatever the file really stores
+    # Why its data is not in this file (an OUTSIDE phrase), else None. Checked before any
+    # read; stats() refuses such a dataset too.
+    outside: str | None
 
     def stats(self) -> Any:  # -> TensorStats, computed in slices by the backend
         ...
@@ -26,6 +30,7 @@ class H5Dataset(Protocol):
 
 class H5Group(Protocol):
     is_dataset: bool  # False
+    outside: str | None  # None: a group reached through hard links only
 
     def attr_names(self) -> list[str]: ...
 
@@ -35,7 +40,8 @@ class H5Group(Protocol):
     def keys(self) -> list[str]: ...
 
     def get(self, name: str) -> H5Group | H5Dataset | None:
-        """The child (a relative path is allowed), or None if absent."""
+        """The child (a relative path is allowed), or None if absent. Only hard links are
+        followed: where the path meets any other link, the answer is an `Outside` node."""
 
 
 class H5File(H5Group, Protocol):
@@ -45,6 +51,37 @@ class H5File(H5Group, Protocol):
 class H5Backend(Protocol):
     def open(self, source: str | BinaryIO) -> H5File:
         """Open a path, or a seekable binary file object (a member of a .keras zip)."""
+
+
+# Every way HDF5 offers to put a node's data outside the file, keyed by static/h5.js's words,
+# in the report's (both backends use these, so the CLI and the page write the same notes).
+OUTSIDE = {
+    "soft": "a soft link (regaudit follows hard links only)",
+    "external": "an external link to another file",
+    "other": "a user-defined link (regaudit follows hard links only)",
+    "external-storage": "external raw storage (its numbers are in another file)",
+    "virtual": "a virtual dataset (its numbers are mapped from other datasets)",
+}
+
+
+class StoredOutside(RegauditError):
+    """A node whose data is not in the file: it is never followed or read."""
+
+
+class Outside:
+    """What a backend's get() gives for a link that is not a hard link inside the file. It
+    stands where a tensor or group would be; nothing behind it is opened."""
+
+    is_dataset = True
+    shape: tuple[int, ...] = ()
+    dtype = "none"
+    nbytes = 0
+
+    def __init__(self, outside: str):
+        self.outside = outside
+
+    def stats(self) -> Any:
+        raise StoredOutside(self.outside)
 
 
 _backend: H5Backend | None = None

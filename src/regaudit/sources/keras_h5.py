@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 
-from regaudit.errors import NotAKerasModel, UnreadableFile
-from regaudit.sources.hdf5 import H5File, H5Group, damaged
+from regaudit.errors import NotAKerasModel, RegauditError, UnreadableFile
+from regaudit.sources.hdf5 import H5File, H5Group, damaged, short_message
 from regaudit.sources.jsonutil import parse_json
 from regaudit.sources.model import (
     KERAS_V3,
     LEGACY_H5,
+    MODEL_WEIGHTS_MISSING,
     WEIGHTS_ONLY_H5,
+    WEIGHTS_OUTSIDE_FILE,
+    WEIGHTS_UNREADABLE,
     ModelSource,
     Tensor,
+    WeightsNotRead,
+    not_followed,
 )
 
 
@@ -30,8 +35,12 @@ def list_attr(group: H5Group, name: str) -> list[str] | None:
                 f"attribute '{name}' is split into chunks and chunk {name}{i} is missing "
                 "(the file is damaged)"
             )
-        return parts if i else None
-    return value if isinstance(value, list) else [value]
+        names = parts if i else None
+    else:
+        names = value if isinstance(value, list) else [value]
+    if names is not None and not all(isinstance(n, str) for n in names):
+        raise UnreadableFile(f"attribute '{name}' is not a list of names")
+    return names
 
 
 def _text_attr(group: H5Group, name: str) -> str | None:
@@ -41,8 +50,32 @@ def _text_attr(group: H5Group, name: str) -> str | None:
     if isinstance(value, list) and len(value) == 1:
         value = value[0]
     if not isinstance(value, str):
-        raise UnreadableFile(f"attribute '{name}' is not text ({type(value).__name__})")
+        raise UnreadableFile(f"attribute '{name}' is not text ({_kind(value)})")
     return value
+
+
+def _optional_text(group: H5Group, name: str, unreadable: dict[str, str]) -> str | None:
+    """A text attribute the audit can do without: what is wrong with it goes to `unreadable`."""
+    try:
+        value = _text_attr(group, name)
+    except RegauditError as e:
+        unreadable[name] = str(e)  # "attribute 'x' is not text (opaque bytes)"
+        return None
+    except Exception as e:  # the HDF5 library cannot read it
+        unreadable[name] = f"attribute '{name}' could not be read ({short_message(e)})"
+        return None
+    if value is not None and "\ufffd" in value:  # both backends decode bad UTF-8 to U+FFFD
+        unreadable[name] = f"attribute '{name}' is not valid UTF-8 text"
+        return None
+    return value
+
+
+def _kind(value: object) -> str:
+    return "opaque bytes" if isinstance(value, bytes) else type(value).__name__
+
+
+def _reason(e: Exception) -> str:
+    return str(e) if isinstance(e, RegauditError) else short_message(e)
 
 
 class LegacyWeights(Mapping[str, Tensor]):
@@ -51,7 +84,9 @@ class LegacyWeights(Mapping[str, Tensor]):
 
     Read lazily: `layer_names` at once, a layer's weights the first time a finding asks for
     them (`under`), everything only when iterated. A model of a thousand layers with one
-    regularized costs one layer's lookups, not a thousand.
+    regularized costs one layer's lookups, not a thousand. A layer whose weights cannot be
+    read (damaged, or stored outside the file) costs that layer only: `under` raises
+    WeightsNotRead for it.
     """
 
     def __init__(self, group: H5Group):
@@ -60,45 +95,69 @@ class LegacyWeights(Mapping[str, Tensor]):
         self._by_head: dict[str, list[str]] = {}  # first "/" segment -> layer names, in order
         for name in self._layers:
             self._by_head.setdefault(name.split("/", 1)[0], []).append(name)
-        self._under: dict[str, dict[str, Tensor]] = {}
+        # top -> its tensors, or why there are none
+        self._under: dict[str, dict[str, Tensor] | WeightsNotRead] = {}
         self._all: dict[str, Tensor] | None = None
         self._any: bool | None = None
+        self._problems: dict[str, WeightsNotRead] = {}  # layer -> why its weights are not read
+        self._done: dict[str, dict[str, Tensor]] = {}  # layer -> its tensors, once read
 
     def _read(self, layers: Iterable[str]) -> dict[str, Tensor]:
         out: dict[str, Tensor] = {}
         for layer in layers:
-            layer_group = self._group.get(layer)
-            if layer_group is None or layer_group.is_dataset:
-                continue
-            for weight in list_attr(layer_group, "weight_names") or []:
-                node = layer_group.get(weight)
-                if node is not None and node.is_dataset:
-                    out[f"{layer}/{weight}"] = Tensor(f"{layer}/{weight}", node)
+            if layer not in self._done and layer not in self._problems:
+                try:
+                    self._done[layer] = self._read_layer(layer)
+                except WeightsNotRead as e:
+                    self._problems[layer] = e
+                except Exception as e:  # noqa: BLE001 - a damaged layer costs that layer only
+                    self._problems[layer] = WeightsNotRead(
+                        WEIGHTS_UNREADABLE, layer, f"its weights could not be read ({_reason(e)})"
+                    )
+            out.update(self._done.get(layer, {}))
+        return out
+
+    def _read_layer(self, layer: str) -> dict[str, Tensor]:
+        layer_group = self._group.get(layer)
+        if layer_group is None:
+            return {}
+        if layer_group.outside:
+            raise WeightsNotRead(WEIGHTS_OUTSIDE_FILE, layer, not_followed(layer_group.outside))
+        if layer_group.is_dataset:
+            return {}
+        out: dict[str, Tensor] = {}
+        for weight in list_attr(layer_group, "weight_names") or []:
+            node = layer_group.get(weight)
+            if node is not None and node.is_dataset:  # an hdf5.Outside too: noted when read
+                out[f"{layer}/{weight}"] = Tensor(f"{layer}/{weight}", node)
         return out
 
     def everything(self) -> dict[str, Tensor]:
         if self._all is None:
-            self._all = damaged(lambda: self._read(self._layers))
+            self._all = self._read(self._layers)
         return self._all
 
     def under(self, top: str) -> dict[str, Tensor]:
-        """The weights keyed '<top>/...' (those of one top-level layer), in file order."""
+        """The weights keyed '<top>/...' (those of one top-level layer), in file order; raises
+        WeightsNotRead when there are none because a layer that would hold them is unreadable."""
         if top not in self._under:
             prefix = f"{top}/"
-            if self._all is not None:
-                found = self._all
-            else:
-                # Only a layer named `top`, below it, or above it can make such a key.
-                near = [n for n in self._by_head.get(top.split("/", 1)[0], [])
-                        if f"{n}/".startswith(prefix) or prefix.startswith(f"{n}/")]
-                found = damaged(lambda: self._read(near))
-            self._under[top] = {k: t for k, t in found.items() if k.startswith(prefix)}
-        return self._under[top]
+            # Only a layer named `top`, below it, or above it can make such a key.
+            near = [n for n in self._by_head.get(top.split("/", 1)[0], [])
+                    if f"{n}/".startswith(prefix) or prefix.startswith(f"{n}/")]
+            found = self._all if self._all is not None else self._read(near)
+            mine = {k: t for k, t in found.items() if k.startswith(prefix)}
+            problems = [self._problems[n] for n in near if n in self._problems]
+            self._under[top] = problems[0] if problems and not mine else mine
+        answer = self._under[top]
+        if isinstance(answer, WeightsNotRead):
+            raise answer
+        return answer
 
     def __bool__(self) -> bool:
         if self._any is None:
-            found = self._all if self._all is not None else damaged(
-                lambda: any(self._read([layer]) for layer in self._layers)
+            found = self._all if self._all is not None else (
+                any(self._read([layer]) for layer in self._layers)
             )
             self._any = bool(found)
         return self._any
@@ -148,7 +207,7 @@ class V3Weights(Mapping[str, Tensor]):
 
     def __init__(self, group: H5Group):
         self._group = group
-        self._found: dict[str, Tensor | None] = {}
+        self._found: dict[str, Tensor | WeightsNotRead | None] = {}
         self._all: dict[str, Tensor] | None = None
         self._any: bool | None = None
 
@@ -161,8 +220,15 @@ class V3Weights(Mapping[str, Tensor]):
         if self._all is not None:
             return self._all.get(key)
         if key not in self._found:
-            self._found[key] = damaged(lambda: self._read(key))
-        return self._found[key]
+            try:
+                self._found[key] = self._read(key)
+            except Exception as e:  # noqa: BLE001 - a damaged group costs that tensor only
+                self._found[key] = WeightsNotRead(WEIGHTS_UNREADABLE, key,
+                                                  f"could not be looked up ({_reason(e)})")
+        found = self._found[key]
+        if isinstance(found, WeightsNotRead):
+            raise found
+        return found
 
     def _read(self, key: str) -> Tensor | None:
         *groups, index = key.split("/")
@@ -198,8 +264,9 @@ class V3Weights(Mapping[str, Tensor]):
 
 def read_h5(f: H5File, file_name: str, size: int | None) -> ModelSource:
     root_names = set(f.attr_names())
-    keras_version = _text_attr(f, "keras_version")
-    backend = _text_attr(f, "backend")
+    unreadable: dict[str, str] = {}
+    keras_version = _optional_text(f, "keras_version", unreadable)
+    backend = _optional_text(f, "backend", unreadable)
     if "model_config" in root_names:
         config = parse_json(_text_attr(f, "model_config") or "", "model_config")
         if not isinstance(config, dict):
@@ -207,36 +274,78 @@ def read_h5(f: H5File, file_name: str, size: int | None) -> ModelSource:
                 f"model_config is JSON of the wrong shape ({type(config).__name__}, "
                 "expected an object with class_name and config)"
             )
-        training_text = _text_attr(f, "training_config")
-        training = parse_json(training_text, "training_config") if training_text else None
-        weights_group = f.get("model_weights")
-        if weights_group is None or weights_group.is_dataset:
-            weights_group = f
-        if keras_version is None:
-            keras_version = _text_attr(weights_group, "keras_version")
-        source = ModelSource(
+        training = _training_config(f, unreadable)
+        weights: LegacyWeights | None = None
+        problem: WeightsNotRead | None = None
+        try:
+            weights = _legacy_weights(f, root_names)
+        except WeightsNotRead as e:
+            problem = e
+        if keras_version is None and "keras_version" not in unreadable and weights is not None:
+            keras_version = _optional_text(weights._group, "keras_version", unreadable)
+        return ModelSource(
             file_name=file_name,
             format=LEGACY_H5,
             keras_version=keras_version,
             backend=backend,
             model_config=config,
-            training_config=training if isinstance(training, dict) else None,
+            training_config=training,
             size=size,
-            weights=LegacyWeights(weights_group),
+            weights=weights if weights is not None else {},
             weight_layout=LEGACY_H5,
+            weights_problem=problem,
+            unreadable=unreadable,
             root_attributes=frozenset(root_names),
         )
-        return source
     if "layer_names" in root_names or "layer_names0" in root_names:
-        return _weights_only(file_name, size, keras_version, backend, LegacyWeights(f), LEGACY_H5)
+        return _weights_only(file_name, size, keras_version, backend, LegacyWeights(f), LEGACY_H5,
+                             unreadable)
     keys = set(f.keys())
     if "layers" in keys or ("vars" in keys and "_layer_checkpoint_dependencies" not in keys):
-        return _weights_only(file_name, size, keras_version, backend, V3Weights(f), KERAS_V3)
+        return _weights_only(file_name, size, keras_version, backend, V3Weights(f), KERAS_V3,
+                             unreadable)
     raise NotAKerasModel(
         "this is an HDF5 file, but not a Keras model: it has no 'model_config' attribute and "
         "no Keras weights layout. Save the model with model.save('model.h5') or "
         "model.save('model.keras')"
     )
+
+
+def _training_config(f: H5File, unreadable: dict[str, str]) -> dict | None:
+    """The training_config object; None when absent, or when unreadable (said in `unreadable`)."""
+    try:
+        text = _text_attr(f, "training_config")
+        training = parse_json(text, "training_config") if text else None
+    except Exception as e:  # not text, not JSON, too large or deep: the config is still usable
+        unreadable["training_config"] = _reason(e)
+        return None
+    if training is not None and not isinstance(training, dict):
+        unreadable["training_config"] = (
+            f"training_config is JSON of the wrong shape ({type(training).__name__}, "
+            "expected an object)"
+        )
+        return None
+    return training
+
+
+def _legacy_weights(f: H5File, root_names: set[str]) -> LegacyWeights:
+    """The full model's weight table, or WeightsNotRead saying why there is none."""
+    where = "model_weights"
+    try:
+        group = f.get(where)
+        if group is None and ("layer_names" in root_names or "layer_names0" in root_names):
+            group = f  # weights written at the root
+        if group is None or (group.is_dataset and not group.outside):
+            raise WeightsNotRead(MODEL_WEIGHTS_MISSING, where,
+                                 "the file has no model_weights group")
+        if group.outside:
+            raise WeightsNotRead(WEIGHTS_OUTSIDE_FILE, where, not_followed(group.outside))
+        return LegacyWeights(group)
+    except WeightsNotRead:
+        raise
+    except Exception as e:  # noqa: BLE001 - the config is still audited
+        raise WeightsNotRead(WEIGHTS_UNREADABLE, where,
+                             f"could not be read ({_reason(e)})") from None
 
 
 def _weights_only(
@@ -246,6 +355,7 @@ def _weights_only(
     backend: str | None,
     weights: Mapping[str, Tensor],
     layout: str,
+    unreadable: dict[str, str],
 ) -> ModelSource:
     source = ModelSource(
         file_name=file_name,
@@ -257,6 +367,7 @@ def _weights_only(
         size=size,
         weights=weights,
         weight_layout=layout,
+        unreadable=unreadable,
     )
     source.notes.append(
         (

@@ -9,7 +9,17 @@ from regaudit.errors import NotAKerasModel, UnreadableFile
 from regaudit.sources import hdf5
 from regaudit.sources.jsonutil import MAX_CONFIG_BYTES, parse_json
 from regaudit.sources.keras_h5 import V3Weights
-from regaudit.sources.model import KERAS_V3, ModelSource
+from regaudit.sources.model import (
+    KERAS_V3,
+    WEIGHTS_OVER_BUDGET,
+    WEIGHTS_UNREADABLE,
+    ModelSource,
+    ReadBudget,
+    WeightsNotRead,
+    size_text,
+)
+
+WEIGHTS_MEMBER = "model.weights.h5"
 
 
 def _member_text(z: zipfile.ZipFile, name: str) -> bytes:
@@ -60,18 +70,32 @@ def read_keras_zip(f: BinaryIO, file_name: str, size: int | None) -> ModelSource
         size=size,
         weight_layout=KERAS_V3,
     )
-    if "model.weights.h5" in names:
+    if WEIGHTS_MEMBER in names and _compressed_too_far(z.getinfo(WEIGHTS_MEMBER), size):
+        info = z.getinfo(WEIGHTS_MEMBER)
+        source.weights_problem = WeightsNotRead(
+            WEIGHTS_OVER_BUDGET, WEIGHTS_MEMBER,
+            f"compressed in the archive, it expands to {size_text(info.file_size)}, more than "
+            f"the file's read budget of {size_text(ReadBudget(size).total)}: not read",
+        )
+    elif WEIGHTS_MEMBER in names:
         try:
-            member = z.open("model.weights.h5")
+            member = z.open(WEIGHTS_MEMBER)
             weights_file = hdf5.backend().open(member)
         except Exception as e:  # a broken member must not hide the config's findings
-            source.notes.append(("WEIGHTS_UNREADABLE", f"model.weights.h5 could not be read: {e}"))
+            source.weights_problem = WeightsNotRead(WEIGHTS_UNREADABLE, WEIGHTS_MEMBER,
+                                                    f"could not be read: {e}")
         else:
             source._closers.append(member.close)
             source._closers.append(weights_file.close)
             source.weights = V3Weights(weights_file)
     source._closers.append(z.close)
     return source
+
+
+def _compressed_too_far(info: zipfile.ZipInfo, size: int | None) -> bool:
+    """A compressed weights member is decompressed to be read (the page copies it whole):
+    what it expands to must fit the file's read budget, as declared weights must."""
+    return info.compress_type != zipfile.ZIP_STORED and info.file_size > ReadBudget(size).total
 
 
 def _str_or_none(value: object) -> str | None:

@@ -20,12 +20,14 @@ def sniff(f: BinaryIO) -> str:
         return HDF5
     if head.startswith(ZIP_MAGIC):
         return ZIP
-    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[", b""):
-        return JSON
+    # HDF5 behind a user block wins over JSON: the block may hold any text (a JSON file
+    # cannot hold the signature's 0x89 byte), and HDF5 itself reads the file as HDF5.
     for offset in HDF5_OFFSETS[1:]:
         f.seek(offset)
         if f.read(8) == HDF5_MAGIC:
             return HDF5
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[", b""):
+        return JSON
     return UNKNOWN
 
 
