@@ -138,7 +138,43 @@ _TABLE = (
     _code("NO_WEIGHT_DECAY", "training", "noop", "The optimizer has no weight decay to carry."),
     _code("NO_OPTIMIZER", "training", "noop",
           "No optimizer is saved in the file (not compiled, or saved without it)."),
+    _code("TRAINING_CONFIG_UNREADABLE", "training", "noop",
+          "The training config is present but could not be read: the optimizer and its weight "
+          "decay are unknown, and so is the strict verdict (enforceTrainingConfig=true reads "
+          "it); the lenient import skips it."),
 )
+
+# File-level notes (Report.notes): remarks on the file, not outcomes; no SARIF rule.
+NOTES: dict[str, str] = {
+    "WEIGHTS_ONLY": "A weights-only file: no model config, so regularizers are unknown (not "
+    "absent) and DL4J cannot import it as a model.",
+    "NO_REGULARIZERS": "No regularizer in any layer of the config.",
+    "KERAS_VERSION_ASSUMED": "A JSON config without keras_version: DL4J assumes Keras 1; layer "
+    "classes are judged against both the Keras 1 and Keras 2 lists.",
+    "KERAS_VERSION_UNREADABLE": "keras_version is present but unreadable: the verdict is "
+    "unknown unless something else blocks the import.",
+    "BACKEND_UNREADABLE": "backend is present but unreadable: shown as unknown; nothing depends "
+    "on it.",
+    "TRAINING_CONFIG_UNREADABLE": "The training config is present but unreadable: the strict "
+    "verdict is unknown unless something else blocks the import.",
+    "MODEL_WEIGHTS_MISSING": "The file has no model_weights group: no penalty is computed.",
+    "WEIGHTS_UNREADABLE": "Some weights could not be read: no penalty is computed from them.",
+    "WEIGHTS_OVER_BUDGET": "Some weights declare more data than the file's read budget: not "
+    "read, no penalty from them.",
+    "WEIGHTS_OUTSIDE_FILE": "Some weights are stored outside the file (external storage, "
+    "links, virtual datasets): not followed, not read.",
+    "SHARED_LAYER_MERGED": "A layer called on several inputs: DL4J imports it once over all "
+    "inputs merged, so its weights are not the stored ones and its DL4J score is unknown.",
+    "CHANNELS_FIRST_GRAPH": "channels_first layers in a functional model: DL4J's shape "
+    "inference decides whether it imports; the verdict is unknown.",
+    "ORTHOGONAL_INIT_MAY_HANG": "An LSTM with an orthogonal recurrent initializer: DL4J's "
+    "orthogonal initialisation can run for minutes or never end.",
+    "MISSING_COEFFICIENTS": "A built-in regularizer without a config of coefficients.",
+    "NON_NUMERIC_COEFFICIENT": "A coefficient that is not a number.",
+    "NON_FINITE_COEFFICIENT": "A coefficient that is NaN or infinite.",
+    "NEGATIVE_COEFFICIENT": "A negative coefficient (DL4J's builders ignore values <= 0).",
+    "HUGE_COEFFICIENT": "A coefficient far above any real setting (> 1000).",
+}
 
 
 def _index(table: tuple[Code, ...]) -> dict[str, Code]:
