@@ -18,6 +18,7 @@ from conformance import compare, judge
 from regaudit.audit import audit_path
 from regaudit.cli import MODEL_SUFFIXES
 from regaudit.errors import NotAKerasModel, RegauditError
+from regaudit.importers import DEFAULT, PROFILES, Profile, profile_named, short_name
 
 ROOT = judge.ROOT
 DEFAULT_PATHS = (ROOT / "tests" / "fixtures", ROOT.parent / "shared" / "corpus")
@@ -45,27 +46,50 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python build.py conformance", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="*", type=Path, help="model files or folders")
-    parser.add_argument("--release", default=judge.DEFAULT_RELEASE,
-                        help=f"DL4J release to run (default {judge.DEFAULT_RELEASE})")
+    parser.add_argument("--importer", default=DEFAULT.name,
+                        help=f"the DL4J release to run, or all (default {DEFAULT.name}; one of "
+                        + ", ".join(short_name(p) for p in PROFILES.values()) + ")")
     parser.add_argument("--records", type=Path,
-                        help="also write the harness's records here (JSON)")
+                        help="also write the harness's records here (JSON; with --importer all, "
+                        "one file per release beside it)")
     args = parser.parse_args(argv)
+    try:
+        profiles = list(PROFILES.values()) if args.importer == "all" else [
+            profile_named(args.importer)]
+    except KeyError as error:
+        parser.error(str(error.args[0]))
     paths = args.paths or [p for p in DEFAULT_PATHS if p.exists()]
-    started = time.monotonic()
+    files = model_files(paths)
+    agree = True
+    for profile in profiles:
+        if not profile.verified:
+            print(f"conformance: {profile.name}: not run: {profile.release} is not on Maven "
+                  "Central, so its profile is read from source only (unverified)")
+            continue
+        records_path = args.records
+        if records_path and len(profiles) > 1:
+            records_path = records_path.with_name(f"{records_path.stem}-{profile.release}"
+                                                  f"{records_path.suffix}")
+        agree &= check(files, profile, records_path)
+    return 0 if agree else 1
 
+
+def check(files: list[Path], profile: Profile, records_path: Path | None) -> bool:
+    """regaudit's reports under `profile` against that release's importer; prints the result."""
+    started = time.monotonic()
     reports: dict[Path, dict] = {}
     refused: dict[Path, str] = {}
     skipped = 0
-    for path in model_files(paths):
+    for path in files:
         try:
-            reports[path] = audit_path(str(path), shown(path)).to_dict()
+            reports[path] = audit_path(str(path), shown(path), profile).to_dict()
         except NotAKerasModel:
             skipped += 1  # a JSON file that is no model config (a manifest, say)
         except RegauditError as error:
             refused[path] = str(error)
     asked = [*reports, *refused]
-    judge.log(f"asking DL4J {args.release} about {len(asked)} files, both modes")
-    records = judge.run([str(p) for p in asked], args.release)
+    judge.log(f"asking DL4J {profile.release} about {len(asked)} files, both modes")
+    records = judge.run([str(p) for p in asked], profile.release)
 
     def compare_all() -> list[compare.FileResult]:
         results = [compare.compare(report, records[str(path.resolve())])
@@ -75,21 +99,19 @@ def main(argv: list[str] | None = None) -> int:
         return results
 
     results = compare_all()
-    again = [str(p.resolve()) for p, r in zip([*reports, *refused], results, strict=True)
-             if not r.agrees]
+    again = [str(p.resolve()) for p, r in zip(asked, results, strict=True) if not r.agrees]
     if again:
         judge.log(f"asking again, each in a JVM of its own: {len(again)} files that disagree")
-        records.update(judge.run_isolated(again, args.release))
+        records.update(judge.run_isolated(again, profile.release))
         results = compare_all()
-    if args.records:
-        args.records.write_text(json.dumps(records, indent=1) + "\n")
-
+    if records_path:
+        records_path.write_text(json.dumps(records, indent=1) + "\n")
     for result in results:
         for d in result.disagreements:
             print(d.line())
     print(compare.summary(results, skipped)
-          + f"; {time.monotonic() - started:.0f} s, DL4J {args.release}")
-    return 0 if all(r.agrees for r in results) else 1
+          + f"; {time.monotonic() - started:.0f} s, {profile.name}")
+    return all(r.agrees for r in results)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-DEFAULT_RELEASE = "1.0.0-M2.1"
+DEFAULT_RELEASE = "1.0.0-M2.1"  # the release judge.py builds when none is named
 MODES = ("strict", "lenient")  # enforceTrainingConfig = true / false
 CRASH_ATTEMPTS = 3
 IMPORT_TIMEOUT = 60.0  # seconds one import may take before its JVM is killed (a dying JVM

@@ -169,7 +169,8 @@ def test_depthwise_input_channels(root: str, chain: list[str], fails: bool) -> N
     entries, previous = [layer("InputLayer", "in")], "in"
     for i, cls in enumerate([*chain, "DepthwiseConv2D"]):
         name = f"l{i}"
-        entries.append({**layer(cls, name), "inbound_nodes": [[[previous, 0, 0, {}]]]})
+        init = {"depthwise_initializer": "glorot_uniform"} if cls == "DepthwiseConv2D" else {}
+        entries.append({**layer(cls, name, **init), "inbound_nodes": [[[previous, 0, 0, {}]]]})
         previous = name
     codes = [b.code for b in audit(entries, root=root).blocking]
     assert codes == (["INPUT_CHANNELS_UNKNOWN"] if fails else [])

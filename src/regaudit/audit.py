@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from regaudit import rules
 from regaudit.coeffs import shortest
 from regaudit.importers import DEFAULT, Profile
-from regaudit.keras import MODEL_CLASSES, ModelTree, Site, walk_model
+from regaudit.keras import ModelTree, Site, walk_model
 from regaudit.report import MODES, Blocker, Finding, Note, Penalty, Report, Training
 from regaudit.rules import Block
 from regaudit.sources import ModelSource, read_model
@@ -22,6 +23,7 @@ from regaudit.sources.model import (
 from regaudit.training import Failure, import_training, java_class
 from regaudit.weights import find_tensors
 
+TOP_LEVEL_WEIGHTS = "top_level_model_weights"
 SHARED_NOTE = (
     "{name} is called on {n} inputs (a shared layer): DL4J imports it once, over all its inputs "
     "merged, so its weights have another shape than the file's and do not hold the stored values"
@@ -38,8 +40,20 @@ ORTHOGONAL_NOTE = (
     "(seen from 16 units); if the import hangs, give the LSTM another recurrent_initializer "
     "before export (its stored weights are loaded anyway)"
 )
-SHARED_PENALTY = ("DL4J's score is unknown: the shared layer's DL4J weights are not the stored "
-                  "ones (another shape, values not copied)")
+MISREAD_NOTE = (
+    "{name} reads its image input {input} with the channels on the other axis than DL4J assumes "
+    "for that input (DL4J takes an input's channels axis from the layer listed after it, or "
+    "from the backend): its DL4J weights are not the stored ones, and the import may fail in "
+    "shape inference, so the verdict is unknown"
+)
+RESHAPED_NOTE = (
+    "{name}: DL4J builds this Keras 1 {cls} with another shape than the stored kernel, so it does "
+    "not hold the stored values and its score is not the file's"
+)
+NOT_STORED_PENALTY = ("DL4J's score is unknown: this layer's DL4J weights are not the stored "
+                      "ones (another shape, values not copied)")
+UNSCORED_PENALTY = ("DL4J applies it in training but leaves it out of calcRegularizationScore "
+                    "({cls} is a SameDiff layer there): its DL4J score is 0")
 
 # A part of the file that is present but could not be read (ModelSource.unreadable): its note
 # code, the modes whose verdict it decides (left unknown unless a blocker holds anyway), and
@@ -100,13 +114,18 @@ def file_blockers(source: ModelSource, major: int | None, profile: Profile) -> l
                          f"{rules.INVALID}Keras version was not readable"))
     config = source.model_config or {}
     root = config.get("class_name")
-    if root not in MODEL_CLASSES:
-        out.append(Block("ROOT_NOT_A_MODEL", f"the root class is {root!r}, not "
-                         "Sequential, Model or Functional",
-                         f"{rules.INVALID}Expected model class name Model or Functional "
-                         f"(found {root})"))
-    elif root not in profile.sequential_roots:
+    if root in profile.functional_roots:
         out += _io_list_blockers(config)
+    elif root not in profile.sequential_roots:
+        accepted = sorted(profile.sequential_roots | profile.functional_roots)
+        out.append(Block("ROOT_NOT_A_MODEL", f"the root class is {root!r}; this importer "
+                         f"takes {', '.join(accepted)}",
+                         rules.INVALID + profile.root_error.format(root=root)))
+    if (profile.top_level_weights_fail and source.format == LEGACY_H5
+            and TOP_LEVEL_WEIGHTS in source.weight_groups):
+        out.append(Block("TOP_LEVEL_WEIGHTS", f"the weights hold a {TOP_LEVEL_WEIGHTS} group "
+                         "(Keras 2.7 and later write one), which this importer takes for a layer "
+                         "and fails on", "NullPointerException"))
     if major is not None and major not in profile.readable_majors:
         out.append(Block("KERAS_MAJOR_VERSION", f"Keras major version has to be either 1 "
                          f"or 2 ({major} provided)", f"{rules.UNSUPPORTED}Keras major version "
@@ -168,23 +187,29 @@ def audit_source(source: ModelSource, profile: Profile = DEFAULT) -> Report:
     layer_blocks: dict[int, Block] = {}
     graph_blocks = rules.graph_blockers(tree, profile)
     for index, layer in enumerate(tree.top_layers):
-        block = rules.layer_blocker(layer, profile, majors) or graph_blocks.get(index)
+        block = (rules.layer_blocker(layer, profile, majors, source.format != JSON_CONFIG)
+                 or graph_blocks.get(index))
         if block:
             layer_blocks[index] = block
             report.blocking.append(Blocker(layer.name, block.code, block.message, both,
                                            block.importer_error))
     _hazards(report, tree, profile)
 
-    # A layer called on several inputs is imported once, over all of them merged: its DL4J
-    # weights have another shape than the file's and are not the stored ones.
-    shared = {i for i, layer in enumerate(tree.top_layers) if layer.inbound_nodes > 1}
-    for i in sorted(shared):
-        report.notes.append(Note("SHARED_LAYER_MERGED", SHARED_NOTE.format(
-            name=tree.top_layers[i].name, n=tree.top_layers[i].inbound_nodes)))
+    not_stored = _not_stored(tree, profile, majors)
+    if tree.root_class not in profile.sequential_roots:
+        for index, source_name in rules.misread_image_inputs(tree, major, source.backend).items():
+            report.undecided |= set(MODES)
+            not_stored.setdefault(index, ("INPUT_CHANNELS_MISREAD", MISREAD_NOTE.format(
+                name=tree.top_layers[index].name, input=source_name)))
+    report.notes.extend(Note(code, note) for _, (code, note) in sorted(not_stored.items()))
     weights = Weights(source)
     for site in tree.sites:
-        block = file_block or layer_blocks.get(site.top_index)
-        finding, decisions = _finding(site, block, weights, site.top_index in shared)
+        layer_block = layer_blocks.get(site.top_index)
+        # A block the importer meets after reading the layer's regularizers leaves their rules
+        # in force (their own errors are blocking reasons too).
+        block = file_block or (layer_block if layer_block and not layer_block.late else None)
+        finding, decisions = _finding(site, block, weights, site.top_index in not_stored,
+                                      profile)
         report.findings.append(finding)
         for code, problem in site.regularizer.problems():
             report.notes.append(Note(code, f"{'/'.join(site.layer_path)} {site.field}: {problem}"))
@@ -206,6 +231,23 @@ def audit_source(source: ModelSource, profile: Profile = DEFAULT) -> Report:
     if not tree.sites:
         report.notes.append(Note("NO_REGULARIZERS", "no regularizer in any layer of the config"))
     return report
+
+
+def _not_stored(tree: ModelTree, profile: Profile,
+                majors: tuple[int, ...]) -> dict[int, tuple[str, str]]:
+    """Top-level layers whose DL4J weights are not the stored ones -> (note code, note): DL4J's
+    score for them cannot be known from the file."""
+    out = {}
+    misshaped = frozenset().union(*(profile.misshaped_layers.get(m, frozenset()) for m in majors))
+    for i, layer in enumerate(tree.top_layers):
+        if (layer.inbound_nodes > 1 and profile.inbound_nodes == "all"
+                and profile.shared_layer_weights == "not_stored"):
+            out[i] = ("SHARED_LAYER_MERGED",
+                      SHARED_NOTE.format(name=layer.name, n=layer.inbound_nodes))
+        elif layer.class_name in misshaped:
+            out[i] = ("WEIGHTS_RESHAPED", RESHAPED_NOTE.format(name=layer.name,
+                                                              cls=layer.class_name))
+    return out
 
 
 def _hazards(report: Report, tree: ModelTree, profile: Profile) -> None:
@@ -253,7 +295,7 @@ class Weights:
 
 
 def _finding(
-    site: Site, block: Block | None, weights: Weights, shared: bool = False,
+    site: Site, block: Block | None, weights: Weights, not_stored: bool, profile: Profile,
 ) -> tuple[Finding, tuple[rules.Decision, rules.Decision]]:
     strict, lenient = rules.decide(site, block)
     reg = site.regularizer
@@ -284,7 +326,7 @@ def _finding(
         recommended=rules.recommended(site),
         importer_warnings=lenient.warnings,
     )
-    finding.penalty, finding.penalty_note = _penalty(site, finding, weights, shared)
+    finding.penalty, finding.penalty_note = _penalty(site, finding, weights, not_stored, profile)
     return finding, (strict, lenient)
 
 
@@ -306,7 +348,7 @@ def display(reg: Any) -> str:
 
 
 def _penalty(
-    site: Site, finding: Finding, weights: Weights, shared: bool = False,
+    site: Site, finding: Finding, weights: Weights, not_stored: bool, profile: Profile,
 ) -> tuple[Penalty | None, str | None]:
     reg = site.regularizer
     source = weights.source
@@ -322,19 +364,22 @@ def _penalty(
             if not source.weights:  # asked only now: a lazy weight table answers it by reading
                 return None, "the file holds no weights"
             return None, "no stored weight tensor found for this layer and target"
-        extra_target = rules.EXTRA_WEIGHTS.get((site.target, site.layer_class))
-        extra = find_tensors(source, site, extra_target) if extra_target else []
+        dl4j_tensors, covers = _dl4j_tensors(source, site, tensors)
         own = weights.sums(tensors)
-        dl4j = weights.sums(tensors + extra)
+        dl4j = weights.sums(dl4j_tensors)
     except WeightsNotRead as e:
         return None, weights.noted(e)
     l1, l2 = reg.l1 or 0.0, reg.l2 or 0.0
-    imported = l1 * dl4j.sum_abs + 0.5 * l2 * dl4j.sum_sq
+    imported = l1 * dl4j.sum_abs + profile.l2_score_factor * l2 * dl4j.sum_sq
+    unscored = site.layer_class in profile.unscored_layers
+    note = (NOT_STORED_PENALTY if not_stored else
+            UNSCORED_PENALTY.format(cls=site.layer_class) if unscored else
+            f"DL4J's value also covers the {covers}" if covers else None)
 
     def as_imported(outcome: str) -> float | None:
-        if outcome not in ("applied", "altered"):
+        if outcome not in ("applied", "altered") or unscored:
             return 0.0
-        return None if shared else imported
+        return None if not_stored else imported
 
     return Penalty(
         tensors=[t.path for t in tensors],
@@ -344,9 +389,24 @@ def _penalty(
         keras=l1 * own.sum_abs + l2 * own.sum_sq,
         dl4j_strict=as_imported(finding.outcome),
         dl4j_lenient=as_imported(finding.outcome_lenient),
-        note=SHARED_PENALTY if shared else (
-            f"DL4J's value also covers the {extra_target} weights" if extra else None),
+        note=note,
     ), None
+
+
+def _dl4j_tensors(source: ModelSource, site: Site, tensors: list[Any]) -> tuple[list[Any], str]:
+    """The stored tensors DL4J applies the regularizer to, and which extra ones ("" if none):
+    the recurrent or pointwise weights (rules.EXTRA_WEIGHTS), and the backward direction of a
+    Bidirectional whose explicit backward_layer DL4J does not read (it rebuilds both
+    directions from `layer`)."""
+    extra_target = rules.EXTRA_WEIGHTS.get((site.target, site.layer_class))
+    targets = [site.target] + ([extra_target] if extra_target else [])
+    if site.wrapper == rules.FORWARD:
+        whole = replace(site, layer_path=site.layer_path[:1])  # both directions' tensors
+        found = [t for target in targets for t in find_tensors(source, whole, target)]
+        extras = [f"{extra_target} weights"] if extra_target else []
+        return found, " and ".join([*extras, "backward direction's weights"])
+    extra = find_tensors(source, site, extra_target) if extra_target else []
+    return tensors + extra, f"{extra_target} weights" if extra else ""
 
 
 def _optimizer(training: dict[str, Any] | None) -> tuple[str | None, float | None]:

@@ -88,6 +88,41 @@ _TABLE = (
           "or the model is Sequential (layers are linked only after they are built). The import "
           "fails with IndexOutOfBoundsException. Put a Conv2D (or Dense) before it, or use a "
           "functional model."),
+    _code("BATCHNORM_NO_INBOUND", "finding blocker", "error",
+          "1.0.0-M1.1 only: a BatchNormalization without inbound_nodes (every layer of a "
+          "Sequential model) fails with a NullPointerException. Use another release, or a "
+          "functional model."),
+    _code("UPSAMPLING_SIZES", "finding blocker", "error",
+          "1.0.0-beta7 only: UpSampling2D with unequal sizes fails ('First and second size "
+          "arguments have to be the same'). Use a later release."),
+    _code("SHARED_LAYER_WEIGHTS", "finding blocker", "error",
+          "1.0.0-M1 and M1.1: a layer a functional model calls on several inputs is built over "
+          "all of them merged, and copying its stored weights into that shape fails ('Cannot "
+          "assign arrays'). Use 1.0.0-beta7 (reads the first call only) or M2 and later "
+          "(imports, with weights that are not the stored ones)."),
+    _code("MISSING_CONFIG_KEY", "finding blocker", "error",
+          "The layer's config lacks a key the importer reads under its Keras 2 name whatever the "
+          "Keras version (`rate` for SpatialDropout/GaussianDropout/AlphaDropout, "
+          "`alpha_initializer`, `depthwise_initializer`, `pointwise_initializer`): Keras 1 files "
+          "fail. Re-save with Keras 2."),
+    _code("MERGE_MODE", "finding blocker", "error",
+          "A Keras 1 Merge in a mode DL4J does not build (cos, dot): the import fails."),
+    _code("MERGE_OF_MODELS", "finding blocker", "error",
+          "A Keras 1 Merge of models (branches as Sequential models inside the layer): the import "
+          "fails with a NullPointerException. Rebuild it as a functional model."),
+    _code("DIM_ORDER_UNKNOWN", "finding blocker", "error",
+          "A Keras 1 Convolution1D or AtrousConvolution1D: its config has no dim_ordering and the "
+          "importer reads no backend from a Keras 1 file, so it cannot convert the stored "
+          "weights ('Unknown keras backend NONE')."),
+    _code("LOCALLY_CONNECTED_BIAS", "finding blocker", "error",
+          "LocallyConnected1D with a bias: Keras stores one bias per output step, DL4J holds one "
+          "per filter, and copying it fails. Use use_bias=False."),
+    _code("INPUT_RANK", "finding blocker", "error",
+          "A model input with more than 4 dimensions per sample: 'Inputs with N dimensions not "
+          "supported'."),
+    _code("TIMEDISTRIBUTED_INPUT", "finding blocker", "error",
+          "A TimeDistributed on an input of 4 dimensions per sample (time and an image): the "
+          "importer types it as a 3D convolutional input, which the wrapped layer does not take."),
     # ---- file-level errors (audit.file_blockers) ----
     _code("KERAS_ARCHIVE", "finding blocker", "error",
           "A .keras archive: the importer reads HDF5 only. Re-save as .h5 with Keras 2."),
@@ -105,6 +140,10 @@ _TABLE = (
           "keras_version does not start with a digit: 'Keras version was not readable'."),
     _code("ROOT_NOT_A_MODEL", "finding blocker", "error",
           "The configuration's root is not Sequential, Model or Functional: nothing to import."),
+    _code("TOP_LEVEL_WEIGHTS", "finding blocker", "error",
+          "1.0.0-beta7 to M1.1: a Keras 2.7+ HDF5 file holds a top_level_model_weights group, "
+          "which these releases take for a layer and fail on (NullPointerException). Use "
+          "1.0.0-M2 or later."),
     _code("MODEL_IO_FORMAT", "finding blocker", "error",
           "A functional model whose input_layers/output_layers is one flat [name, node, index] "
           "list (the Keras 3 form): the importer casts each entry to a list and fails with a "
@@ -165,6 +204,11 @@ NOTES: dict[str, str] = {
     "links, virtual datasets): not followed, not read.",
     "SHARED_LAYER_MERGED": "A layer called on several inputs: DL4J imports it once over all "
     "inputs merged, so its weights are not the stored ones and its DL4J score is unknown.",
+    "WEIGHTS_RESHAPED": "A Keras 1 layer DL4J builds with another shape than the stored "
+    "kernel: it does not hold the stored values and its DL4J score is unknown.",
+    "INPUT_CHANNELS_MISREAD": "A layer reads its image input with the channels on the other "
+    "axis than DL4J assumes for that input: its DL4J weights are not the stored ones, and the "
+    "verdict is unknown.",
     "CHANNELS_FIRST_GRAPH": "channels_first layers in a functional model: DL4J's shape "
     "inference decides whether it imports; the verdict is unknown.",
     "ORTHOGONAL_INIT_MAY_HANG": "An LSTM with an orthogonal recurrent initializer: DL4J's "

@@ -303,6 +303,10 @@ def _walk_layer(
         elif key.endswith("_regularizer"):
             add(key[: -len("_regularizer")], key, value)
 
+    if cls == "Merge" and isinstance(config.get("layers"), list):  # Keras 1: a Merge of models
+        for child in config["layers"]:
+            if isinstance(child, dict):
+                _walk_layer(child, path, wrapper, top_index, None, tree, depth + 1)
     if cls in MODEL_CLASSES:
         inner = _layer_list(entry)
         keys = _v3_keys(inner, f"{v3_key}/") if v3_key else [None] * len(inner)

@@ -70,6 +70,17 @@ def _as_double(name: str, key: str, config: dict[str, Any]) -> Failure | None:
     return None
 
 
+def case_for(name: Any, profile: Profile) -> tuple[str, OptimizerCase | None]:
+    """The name as the importer shows it, and the switch case it matches (None: no case)."""
+    if not isinstance(name, str):
+        return str(name), None
+    prefix = profile.optimizer_names.strip_prefix
+    if prefix and name.startswith(prefix):
+        name = name.replace(prefix, "")
+    key = name.lower() if profile.optimizer_names.lowercase else name
+    return name, profile.optimizers.get(key)
+
+
 def map_optimizer(optimizer: Any, profile: Profile) -> TrainingImport:
     if not isinstance(optimizer, dict):
         return TrainingImport(None, Failure(
@@ -84,15 +95,15 @@ def map_optimizer(optimizer: Any, profile: Profile) -> TrainingImport:
         return TrainingImport(None, Failure(
             "OPTIMIZER_CONFIG", INVALID + "Field config missing from layer config",
             "optimizer_config has no config"))
-    case: OptimizerCase | None = profile.optimizers.get(name) if isinstance(name, str) else None
+    label, case = case_for(name, profile)
     if case is None:
         known = ", ".join(sorted(profile.optimizers))
         return TrainingImport(None, Failure(
             "OPTIMIZER_UNMAPPED",
             # The importer's own message lacks two spaces: "...Xcan not bematched...".
-            f"{UNSUPPORTED}Optimizer with name {name}can not bematched to a DL4J optimizer",
-            f"'Optimizer with name {name} can not be matched to a DL4J optimizer': the importer "
-            f"knows exactly {known} (case matters)"))
+            f"{UNSUPPORTED}Optimizer with name {label}can not bematched to a DL4J optimizer",
+            f"'Optimizer with name {label} can not be matched to a DL4J optimizer': the importer "
+            f"knows {known}" + ("" if profile.optimizer_names.lowercase else " (case matters)")))
     config = optimizer["config"]
     if not isinstance(config, dict):
         return TrainingImport(None, Failure(
@@ -100,26 +111,26 @@ def map_optimizer(optimizer: Any, profile: Profile) -> TrainingImport:
             "the optimizer's config is not an object"))
     for alternatives in case.reads:
         key = next((k for k in alternatives if k in config), alternatives[-1])
-        failure = _as_double(name, key, config)
+        failure = _as_double(label, key, config)
         if failure:
             return TrainingImport(None, failure)
     for key in case.optional:
         if key in config:
-            failure = _as_double(name, key, config)
+            failure = _as_double(label, key, config)
             if failure:
                 return TrainingImport(None, failure)
     return TrainingImport(case.updater)
 
 
-def loss_names(loss: Any) -> list[Any] | None:
-    """The loss names the importer looks up, or None when it adds no loss layer at all."""
+def loss_names(loss: Any, profile: Profile) -> list[Any] | None:
+    """The loss names the importer looks up, in order, or None when it adds no loss layer."""
     if isinstance(loss, str):
         return [loss]
     if isinstance(loss, dict):
-        if "config" in loss:  # tf.keras: {"class_name": ..., "config": {"name": ...}}
-            config = loss["config"]
+        if "config" in loss and profile.loss_object_unwrapped:
+            config = loss["config"]  # tf.keras: {"class_name": ..., "config": {"name": ...}}
             return [config.get("name") if isinstance(config, dict) else config]
-        return list(loss.values())
+        return list(loss.values())  # {output layer: loss name}
     return None
 
 
@@ -127,23 +138,24 @@ def map_loss(training: dict[str, Any], root_class: str, profile: Profile) -> Fai
     if "loss" not in training:
         return Failure("LOSS_MISSING", INVALID + "Could not determine training loss function",
                        "the training config has no loss")
-    names = loss_names(training["loss"])
+    names = loss_names(training["loss"], profile)
     if names is None:
-        if root_class in profile.sequential_roots:
-            return None
-        return Failure("LOSS_NOT_READ", "IllegalStateException: Invalid configuration: network "
-                       "has no outputs",
+        error = (f"{INVALID}MultiLayerNetwork expects only 1 output (found 0)"
+                 if root_class in profile.sequential_roots else
+                 "IllegalStateException: Invalid configuration: network has no outputs")
+        return Failure("LOSS_NOT_READ", error,
                        f"the loss is a {type(training['loss']).__name__}, which the importer "
-                       "does not read: no loss layer is added and the graph is left with no "
-                       "outputs")
+                       "does not read: no loss layer is added and the model is left with no "
+                       "output")
     for name in names:
         if not isinstance(name, str):
             return Failure("LOSS_UNMAPPED", f"{INVALID}Unknown Keras loss",
                            f"the loss {name!r} is not a name")
-        if name.lower() not in profile.losses:
+        looked_up = name.lower() if profile.loss_lowercase else name
+        if looked_up not in profile.losses:
             return Failure("LOSS_UNMAPPED",
-                           f"{UNSUPPORTED}Unknown Keras loss function {name.lower()}",
-                           f"'Unknown Keras loss function {name.lower()}': DL4J maps only "
+                           f"{UNSUPPORTED}Unknown Keras loss function {looked_up}",
+                           f"'Unknown Keras loss function {looked_up}': DL4J maps only "
                            "built-in Keras losses")
     return None
 

@@ -54,6 +54,17 @@ ACTIONS = {
     "KERAS_VERSION_NOT_NUMERIC": "re-save the model with Keras 2, which writes a numeric "
     "keras_version",
     "BACKEND_MISSING": "re-save the model with Keras 2, which writes the backend attribute",
+    "BATCHNORM_NO_INBOUND": "use DL4J 1.0.0-M2 or later, or a functional model",
+    "UPSAMPLING_SIZES": "use DL4J 1.0.0-M1 or later, or equal sizes in {layer}",
+    "SHARED_LAYER_WEIGHTS": "use DL4J 1.0.0-beta7, or call {layer} once",
+    "TOP_LEVEL_WEIGHTS": "use DL4J 1.0.0-M2 or later",
+    "MISSING_CONFIG_KEY": "re-save the model with Keras 2",
+    "MERGE_MODE": "replace the Merge {layer} with a mode DL4J builds (sum, mul, concat, ave, max)",
+    "MERGE_OF_MODELS": "rebuild the model as a functional model without the Merge of models",
+    "DIM_ORDER_UNKNOWN": "re-save the model with Keras 2",
+    "LOCALLY_CONNECTED_BIAS": "give {layer} use_bias=False",
+    "INPUT_RANK": "reshape the input to at most 4 dimensions per sample",
+    "TIMEDISTRIBUTED_INPUT": "replace {layer} with a layer that takes the 3D input (Conv3D, ...)",
     "INPUT_CHANNELS_UNKNOWN": "put a Conv2D (or another layer of known size) before {layer} in "
     "a functional model",
 }

@@ -296,6 +296,7 @@ def read_h5(f: H5File, file_name: str, size: int | None) -> ModelSource:
             weights_problem=problem,
             unreadable=unreadable,
             root_attributes=frozenset(root_names),
+            weight_groups=_group_names(weights),
         )
     if "layer_names" in root_names or "layer_names0" in root_names:
         return _weights_only(file_name, size, keras_version, backend, LegacyWeights(f), LEGACY_H5,
@@ -326,6 +327,14 @@ def _training_config(f: H5File, unreadable: dict[str, str]) -> dict | None:
         )
         return None
     return training
+
+
+def _group_names(weights: LegacyWeights | None) -> frozenset[str]:
+    """The names under model_weights (what DL4J iterates as layers); empty when unreadable."""
+    try:
+        return frozenset(weights._group.keys()) if weights is not None else frozenset()
+    except Exception:  # noqa: BLE001 - a damaged group: its weights are noted already
+        return frozenset()
 
 
 def _legacy_weights(f: H5File, root_names: set[str]) -> LegacyWeights:

@@ -152,6 +152,8 @@ class ModelSource:
     unreadable: dict[str, str] = field(default_factory=dict)
     # The HDF5 root's attribute names: DL4J reads keras_version (and backend) there only.
     root_attributes: frozenset[str] = frozenset()
+    # The groups under model_weights: DL4J takes each for a layer's weights.
+    weight_groups: frozenset[str] = frozenset()
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     def close(self) -> None:
