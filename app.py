@@ -3,9 +3,10 @@
 static/worker.js installs the regaudit wheel, imports this module, reports "ready", then calls
 `warm()` (the auditing and rendering modules' import, off the boot's critical path), registers
 the JS module `regaudit_h5` through `use_h5wasm`, and calls `audit(path, name)` for each file
-it has mounted at `path`. JSON, CSV and Markdown are rendered exactly as
-`regaudit --format FMT FILE` writes them (same renderer, same display name), so a download from
-the page is byte-identical to the CLI's output.
+it has mounted at `path`, with the DL4J release chosen on the page. JSON, CSV and Markdown are
+rendered exactly as `regaudit --importer RELEASE --format FMT FILE` writes them (same renderer,
+same display name), so a download from the page is byte-identical to the CLI's output; the
+page's own view adds every release's verdict (the "imports in" line).
 """
 
 from __future__ import annotations
@@ -29,15 +30,21 @@ def use_h5wasm(js_module: Any) -> None:
     hdf5.set_backend(H5wasmBackend(js_module))
 
 
-def audit(path: str, name: str) -> dict[str, Any]:
-    """`{"ok": True, "name", "html", "json", "csv", "md"}` or `{"ok": False, "name", "error"}`."""
+def audit(path: str, name: str, importer: str | None = None) -> dict[str, Any]:
+    """`{"ok": True, "name", "html", "json", "csv", "md"}` or `{"ok": False, "name", "error"}`;
+    `importer`: a DL4J release (profile name), None for the default."""
     from regaudit.audit import audit_path
     from regaudit.errors import RegauditError
+    from regaudit.importers import DEFAULT, profile_named
     from regaudit.render import render
 
     try:
-        report = audit_path(path, display_name=name).to_dict()
-        result: dict[str, Any] = {"ok": True, "name": name, "html": render(report, "html")}
+        profile = profile_named(importer) if importer else DEFAULT
+        audited = audit_path(path, display_name=name, profile=profile, releases=True)
+        result: dict[str, Any] = {"ok": True, "name": name, "importer": profile.name,
+                                  "html": render(audited.to_dict(), "html")}
+        audited.releases = None  # the downloads are the CLI's --importer RELEASE output
+        report = audited.to_dict()
         for fmt in DOWNLOADS:
             result[fmt] = render(report, fmt)  # what the CLI writes for one file
         return result

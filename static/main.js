@@ -22,6 +22,8 @@ const reports = $("reports");
 const filters = $("filters");
 const filterOutcome = $("filter-outcome");
 const filterMode = $("filter-mode");
+const importerSelect = $("importer");
+const IMPORTER_KEY = "regaudit.importer"; // the release chosen last time (localStorage)
 
 const DOWNLOADS = [
   ["json", "JSON", "application/json"],
@@ -179,7 +181,7 @@ function cancelAudit(id) {
   for (const [other, waiting] of jobs) {
     if (!waiting.done && waiting.file) {
       setJobStatus(waiting, "Waiting for regaudit to start…");
-      worker.postMessage({ type: "audit", id: other, file: waiting.file });
+      worker.postMessage({ type: "audit", id: other, file: waiting.file, importer: importer() });
     }
   }
   updateState();
@@ -211,11 +213,52 @@ function addFiles(files, byUser = true) {
     if (bootError) {
       showError(id, "regaudit could not start in this browser, so this file was not audited.");
     } else {
-      worker.postMessage({ type: "audit", id, file });
+      worker.postMessage({ type: "audit", id, file, importer: importer() });
     }
   }
   updateState();
 }
+
+// --- the DL4J release described --------------------------------------------------------
+
+function importer() {
+  return importerSelect.value;
+}
+
+function restoreImporter() {
+  try {
+    const saved = localStorage.getItem(IMPORTER_KEY);
+    if (saved && [...importerSelect.options].some((o) => o.value === saved)) importerSelect.value = saved;
+  } catch {
+    // Storage may be off (a sandboxed frame, private mode): the default release then.
+  }
+}
+
+// Another release: remember it, and audit every file on the page again for it.
+importerSelect.addEventListener("change", () => {
+  try {
+    localStorage.setItem(IMPORTER_KEY, importer());
+  } catch {
+    // not remembered; still used
+  }
+  for (const [id, job] of jobs) {
+    if (!job.file || bootError) continue;
+    for (const url of job.urls) URL.revokeObjectURL(url);
+    Object.assign(job, { done: false, ok: false, urls: [] });
+    const { section } = job;
+    section.classList.remove("file-error");
+    delete section.dataset.report;
+    delete section.dataset.error;
+    section.setAttribute("aria-busy", "true");
+    const bar = el("div", "file-bar");
+    bar.append(el("h2", "file-name", job.name), el("span", "file-status"));
+    section.replaceChildren(bar);
+    setJobStatus(job, booted ? "Waiting…" : "Waiting for regaudit to start…");
+    worker.postMessage({ type: "audit", id, file: job.file, importer: importer() });
+  }
+  updateState();
+});
+restoreImporter();
 
 function setJobStatus(job, text) {
   const status = job.section.querySelector(".file-status");

@@ -104,7 +104,7 @@ hdf5Ready.catch((e) => ready.then(() => bootFailed(e), () => {})); // one report
 
 let mounts = 0;
 
-async function audit(id, file) {
+async function audit(id, file, importer) {
   const { pyodide, app } = await ready;
   const { FS, mountFile, unmountFile } = await hdf5Ready;
   postMessage({ type: "started", id });
@@ -116,7 +116,7 @@ async function audit(id, file) {
   try {
     const path = mountFile(pyodide.FS, dir, file, name);
     mountFile(FS, dir, file, name);
-    const proxy = app.audit(path, file.name);
+    const proxy = app.audit(path, file.name, importer || null);
     try {
       result = proxy.toJs({ dict_converter: Object.fromEntries });
     } finally {
@@ -137,6 +137,6 @@ let queue = Promise.resolve();
 self.onmessage = (event) => {
   const msg = event.data;
   if (msg && msg.type === "audit") {
-    queue = queue.then(() => audit(msg.id, msg.file)).catch(() => {});
+    queue = queue.then(() => audit(msg.id, msg.file, msg.importer)).catch(() => {});
   }
 };

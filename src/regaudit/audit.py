@@ -7,7 +7,7 @@ from typing import Any
 
 from regaudit import rules
 from regaudit.coeffs import shortest
-from regaudit.importers import DEFAULT, Profile
+from regaudit.importers import DEFAULT, PROFILES, Profile
 from regaudit.keras import ModelTree, Site, walk_model
 from regaudit.report import MODES, Blocker, Finding, Note, Penalty, Report, Training
 from regaudit.rules import Block
@@ -78,10 +78,30 @@ UNREADABLE_PARTS: dict[str, tuple[str, tuple[str, ...], str]] = {
 }
 
 
-def audit_path(path: str, display_name: str | None = None, profile: Profile = DEFAULT) -> Report:
-    """Read and audit one model file. Raises regaudit.errors.RegauditError for bad input."""
+def audit_path(path: str, display_name: str | None = None, profile: Profile = DEFAULT,
+               releases: bool = False) -> Report:
+    """Read and audit one model file (with `releases`, also the verdict of every DL4J release
+    profiled). Raises regaudit.errors.RegauditError for bad input."""
     with read_model(path, display_name) as source:
-        return audit_source(source, profile)
+        report = audit_source(source, profile)
+        if releases:
+            report.releases = release_verdicts(source)
+        return report
+
+
+def release_verdicts(source: ModelSource) -> dict[str, dict[str, Any]]:
+    """Per profile: does the file import in each mode, and why not (codes)."""
+    out = {}
+    for profile in PROFILES.values():
+        verdict = audit_source(source, profile, penalties=False).verdict()
+        out[profile.name] = {
+            "release": profile.release,
+            "verified": profile.verified,
+            "importable_strict": verdict["importable_strict"],
+            "importable_lenient": verdict["importable_lenient"],
+            "blocking": sorted({b["code"] for b in verdict["blocking"]}),
+        }
+    return out
 
 
 def keras_major(version: str | None) -> int | None:
@@ -149,7 +169,9 @@ def _io_list_blockers(config: dict[str, Any]) -> list[Block]:
     return []
 
 
-def audit_source(source: ModelSource, profile: Profile = DEFAULT) -> Report:
+def audit_source(source: ModelSource, profile: Profile = DEFAULT,
+                 penalties: bool = True) -> Report:
+    """The report on one read file under `profile` (without `penalties`: no weight is read)."""
     report = Report(
         source={
             "file": source.file_name,
@@ -208,8 +230,8 @@ def audit_source(source: ModelSource, profile: Profile = DEFAULT) -> Report:
         # A block the importer meets after reading the layer's regularizers leaves their rules
         # in force (their own errors are blocking reasons too).
         block = file_block or (layer_block if layer_block and not layer_block.late else None)
-        finding, decisions = _finding(site, block, weights, site.top_index in not_stored,
-                                      profile)
+        finding, decisions = _finding(site, block, weights if penalties else None,
+                                      site.top_index in not_stored, profile)
         report.findings.append(finding)
         for code, problem in site.regularizer.problems():
             report.notes.append(Note(code, f"{'/'.join(site.layer_path)} {site.field}: {problem}"))
@@ -295,7 +317,7 @@ class Weights:
 
 
 def _finding(
-    site: Site, block: Block | None, weights: Weights, not_stored: bool, profile: Profile,
+    site: Site, block: Block | None, weights: Weights | None, not_stored: bool, profile: Profile,
 ) -> tuple[Finding, tuple[rules.Decision, rules.Decision]]:
     strict, lenient = rules.decide(site, block)
     reg = site.regularizer
@@ -326,7 +348,9 @@ def _finding(
         recommended=rules.recommended(site),
         importer_warnings=lenient.warnings,
     )
-    finding.penalty, finding.penalty_note = _penalty(site, finding, weights, not_stored, profile)
+    if weights is not None:
+        finding.penalty, finding.penalty_note = _penalty(site, finding, weights, not_stored,
+                                                         profile)
     return finding, (strict, lenient)
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from regaudit.errors import NotAKerasModel, RegauditError
+from regaudit.importers import DEFAULT, PROFILES, profile_named, short_name
 from regaudit.isolate import Isolated
 from regaudit.render import FORMATS, Context, join, render
 from regaudit.render.ci import artifact_path
@@ -37,6 +38,7 @@ EXIT_CODES = (
     (EXIT_NO_MODELS, "no model files found under a given path"),
     (EXIT_USAGE, "usage error"),
 )
+ALL_RELEASES = "all"  # --importer all
 DEFAULT_TIMEOUT_S = 300  # per file; a 1 GiB model takes a few seconds
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
@@ -145,9 +147,13 @@ def _audit(path: str, fmt: str, context: Context | None = None) -> tuple[dict[st
     """The report's dict and its rendering (run in the child process: see regaudit.isolate)."""
     # Imported here so that `--help` works, and a broken install fails per file, not at start.
     from regaudit.audit import audit_path
+    from regaudit.importers import DEFAULT, profile_named
 
+    importer = context.importer if context else None
+    profile = DEFAULT if importer in (None, ALL_RELEASES) else profile_named(importer)
     # The base name, as the web page knows it: CLI and page JSON are byte-identical.
-    report = audit_path(path, display_name=os.path.basename(path)).to_dict()
+    report = audit_path(path, display_name=os.path.basename(path), profile=profile,
+                        releases=importer == ALL_RELEASES).to_dict()
     # Rendered here, once: a renderer failure is this file's problem, not the batch's.
     return report, render(report, fmt, context)
 
@@ -255,6 +261,16 @@ def build_parser() -> argparse.ArgumentParser:
         "limit): it gets one line on stderr, as a file that cannot be read, and the batch goes on",
     )
     parser.add_argument(
+        "--importer",
+        type=_importer,
+        default=None,
+        metavar="RELEASE",
+        help="the DL4J release whose importer to describe: "
+        + ", ".join(short_name(p) for p in PROFILES.values())
+        + f" (default {short_name(DEFAULT)}; master is read from source, unverified), or "
+        f"'{ALL_RELEASES}': the default's report plus every release's verdict",
+    )
+    parser.add_argument(
         "--mode",
         choices=MODES,
         default="strict",
@@ -262,6 +278,15 @@ def build_parser() -> argparse.ArgumentParser:
         "default) or lenient (false)",
     )
     return parser
+
+
+def _importer(value: str) -> str:
+    if value == ALL_RELEASES:
+        return value
+    try:
+        return profile_named(value).name
+    except KeyError as e:
+        raise argparse.ArgumentTypeError(str(e.args[0])) from None
 
 
 def _seconds(value: str) -> float | None:
@@ -317,7 +342,8 @@ def _main(argv: Sequence[str] | None) -> int:
     cwd = os.getcwd()
     with Isolated() as isolated:
         for item in expand(args.paths, run):
-            context = Context(artifact_path(item.path, cwd), args.fail_on, args.mode)
+            context = Context(artifact_path(item.path, cwd), args.fail_on, args.mode,
+                              args.importer)
             done = audit_one(item, args.format, run, isolated, context, args.timeout)
             if done is None:
                 continue

@@ -104,6 +104,8 @@ class Report:
     # Modes whose verdict something regaudit cannot read or does not emulate decides (see the
     # notes): such a mode is importable_* null unless a blocker holds whatever that part says.
     undecided: set[str] = field(default_factory=set)
+    # With --importer all: each DL4J release's verdict (audit.release_verdicts); else None.
+    releases: dict[str, dict[str, Any]] | None = None
 
     def verdict(self) -> dict[str, Any]:
         if not self.verdict_known:
@@ -129,7 +131,7 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report (schema regaudit/1): a stable public interface."""
-        return {
+        out = {
             "schema": SCHEMA,
             "importer": self.importer,
             "source": dict(self.source),
@@ -139,3 +141,6 @@ class Report:
             "notes": [_fields(n) for n in self.notes],
             "summary": self.summary(),
         }
+        if self.releases is not None:
+            out["releases"] = self.releases
+        return out

@@ -38,6 +38,7 @@ class Context:
     path: str | None = None  # the model file as CI names it (repo-relative); default: file name
     fail_on: frozenset[str] = frozenset()
     mode: str = "strict"
+    importer: str | None = None  # the DL4J release profile audited (None: the default), or "all"
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,27 @@ def verdict_word(value: Any) -> str:
     return "unknown"
 
 
+def release_line(report: dict[str, Any]) -> str | None:
+    """`beta7 ✗ · M1 ✓ · ...` from the report's `releases` block (--importer all), or None:
+    ✓ imports with enforceTrainingConfig=true, (✓) only with false, ✗ in neither, ? unknown."""
+    releases = report.get("releases")
+    if not isinstance(releases, dict):
+        return None
+    parts = []
+    for verdict in releases.values():
+        verdict = as_dict(verdict)
+        strict, lenient = verdict.get("importable_strict"), verdict.get("importable_lenient")
+        mark = ("✓" if strict else "(✓)" if lenient else
+                "?" if strict is None or lenient is None else "✗")
+        name = text(verdict.get("release")).removeprefix("1.0.0-")
+        unverified = "" if verdict.get("verified", True) else " (unverified)"
+        parts.append(f"{name} {mark}{unverified}")
+    return " · ".join(parts)
+
+
+RELEASE_LEGEND = "✓ imports; (✓) only with enforceTrainingConfig=false; ✗ does not; ? unknown"
+
+
 def has_config(report: dict[str, Any]) -> bool:
     """The report comes from a model configuration (training is null only without one, as in
     a weights-only file, whose regularizers are unknown)."""

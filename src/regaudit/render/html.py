@@ -33,6 +33,7 @@ from typing import Any
 
 from regaudit.render.common import (
     MODE_LABELS,
+    RELEASE_LEGEND,
     as_dict,
     as_list,
     file_name,
@@ -42,6 +43,7 @@ from regaudit.render.common import (
     outcome_name,
     penalty_text,
     regularizer_display,
+    release_line,
     source_parts,
     summary_counts,
     summary_line,
@@ -128,7 +130,13 @@ def _header(report: dict[str, Any]) -> list[str]:
         out.append("</dl>")
     out.append('<dl class="report-verdict">')
     out += [_verdict(report, mode) for mode in ("strict", "lenient")]
-    out += ["</dl>", "</header>"]
+    out.append("</dl>")
+    releases = release_line(report)
+    if releases:
+        out.append('<p class="report-releases">Imports in: '
+                   f'{e(releases)} <span class="releases-legend">({e(RELEASE_LEGEND)})</span>'
+                   "</p>")
+    out.append("</header>")
     return out
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from regaudit.render.common import (
     MODE_LABELS,
+    RELEASE_LEGEND,
     as_dict,
     as_list,
     file_name,
@@ -14,6 +15,7 @@ from regaudit.render.common import (
     layer_label,
     penalty_text,
     regularizer_display,
+    release_line,
     source_parts,
     summary_counts,
     summary_line,
@@ -101,6 +103,9 @@ def render_markdown(report: dict[str, Any]) -> str:
         word = verdict_word(verdict.get(f"importable_{mode}"))
         label = MODE_LABELS[mode]
         out.append(f"- {md(label[:1].upper() + label[1:])}: **{word}**")
+    releases = release_line(report)
+    if releases:
+        out.append(f"- Imports in: {md(releases)} ({md(RELEASE_LEGEND)})")
     blocking = [as_dict(b) for b in as_list(verdict.get("blocking"))]
     if blocking:
         out += ["", "Blocking reasons:", ""]

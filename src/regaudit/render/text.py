@@ -8,12 +8,14 @@ from typing import Any
 
 from regaudit.render.common import (
     MODE_LABELS,
+    RELEASE_LEGEND,
     as_dict,
     as_list,
     file_name,
     has_config,
     layer_label,
     regularizer_display,
+    release_line,
     source_parts,
     summary_line,
     text,
@@ -119,6 +121,9 @@ def render_text(report: dict[str, Any]) -> str:
             for mode in ("strict", "lenient")
         )
     )
+    releases = release_line(report)
+    if releases:
+        lines.append(f"Imports in: {releases}   ({RELEASE_LEGEND})")
     blocking = [as_dict(b) for b in as_list(verdict.get("blocking"))]
     if blocking:
         lines.append("Blocking reasons:")
