@@ -348,3 +348,13 @@ def test_rules_page_is_the_same_document_with_anchors() -> None:
     for line in markdown().splitlines():  # every paragraph and list item, as text
         if line and line[0] not in "#|":
             assert line.lstrip("- ").replace("`", "") in words, line
+
+
+def test_report_schema_code_table_is_current() -> None:
+    from pathlib import Path
+
+    from regaudit.rulesdoc import with_schema_codes
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "report-schema.md"
+    assert doc.read_text() == with_schema_codes(doc.read_text()), (
+        "run: python -m regaudit.rulesdoc --schema docs/report-schema.md")

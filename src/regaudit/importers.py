@@ -139,7 +139,10 @@ class Profile:
     default_updater: str  # what every layer gets when no training config is imported
     # The graph.
     inbound_nodes: str  # "first": only a layer's first call is read; "all": every call merged
-    shared_layer_weights: str  # after "all": "not_stored" (imported, other values) | "copy_fails"
+    # A shared layer: "stored" (built on its first call, stored weights fit), "copy_fails"
+    # (built over every call merged; the weight copy fails) or "not_stored" (same, imported
+    # with values that are not the stored ones).
+    shared_layer_weights: str
     input_channel_walkers: frozenset[str]  # classes that find their input channels by walking
     sized_layers: frozenset[str]  # ... back to one of these (size known when built)
     # Release-specific failures (a rule each; see audit.py and rules.py).
@@ -183,7 +186,7 @@ BETA7 = Profile(
     loss_object_unwrapped=False,
     default_updater="Sgd",
     inbound_nodes="first",
-    shared_layer_weights="not_stored",
+    shared_layer_weights="stored",
     input_channel_walkers=frozenset({"DepthwiseConv2D"}),
     sized_layers=frozenset(
         """

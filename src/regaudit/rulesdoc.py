@@ -10,10 +10,11 @@ from __future__ import annotations
 import html as html_lib
 import re
 import sys
+from dataclasses import fields
 
 from regaudit import rules, vocabulary
-from regaudit.codes import CODES
-from regaudit.importers import DEFAULT
+from regaudit.codes import CODES, NOTES
+from regaudit.importers import DEFAULT, PROFILES, Profile, short_name
 
 EFFECTS = {
     "read": "imported (applied, or altered when L2 > 0 or DL4J covers extra weights)",
@@ -86,6 +87,7 @@ def document() -> list[Block]:
                 for major, names in sorted(DEFAULT.known_layers.items())]),
         *_training_section(),
         *_graph_section(),
+        *_releases_section(),
         *_codes_section(),
     ]
 
@@ -144,6 +146,88 @@ def _graph_section() -> list[Block]:
             "can run for minutes or never end (seen from 16 units). Note "
             "`ORTHOGONAL_INIT_MAY_HANG`.",
         ]),
+    ]
+
+
+# Profile fields shown in the release table, and how each reads.
+RELEASE_FIELDS = {
+    "known_layers": "layer classes built",
+    "throwing_layers": "classes that always throw",
+    "functional_roots": "functional root classes",
+    "root_error": "wrong root: the importer says",
+    "optimizers": "optimizer switch cases",
+    "optimizer_names": "optimizer name matching",
+    "losses": "loss names mapped",
+    "loss_lowercase": "loss names lowercased",
+    "loss_object_unwrapped": "tf.keras loss object read",
+    "inbound_nodes": "calls of a layer read",
+    "shared_layer_weights": "a shared layer's stored weights",
+    "sized_layers": "classes a DepthwiseConv2D's walk stops at",
+    "top_level_weights_fail": "Keras 2.7+ top_level_model_weights fails",
+    "sequential_batchnorm_fails": "BatchNormalization in a Sequential model fails",
+    "upsampling2d_equal_sizes": "UpSampling2D needs equal sizes",
+    "orthogonal_svd_layers": "orthogonal initial values can hang",
+}
+
+
+def _value(name: str, value: object, before: object) -> str:
+    """A profile field's value, as the change from the release before when it is a set."""
+    if name == "known_layers":
+        value, before = value[2], before[2] if before is not None else None  # Keras 2 names
+    if name == "optimizers":
+        cases = {k: (c.reads, c.optional) for k, c in value.items()}
+        old = {k: (c.reads, c.optional) for k, c in before.items()} if before else None
+        if old is None:
+            return ", ".join(f"`{k}`" for k in cases)
+        changed = [f"`{k}`" for k in cases if old.get(k) != cases[k]]
+        return ("cases " + ", ".join(f"`{k}`" for k in cases) if set(cases) != set(old)
+                else "changed: " + ", ".join(changed) if changed else "=")
+    if isinstance(value, frozenset | set) or hasattr(value, "keys"):
+        keys = set(value)
+        if before is None:
+            listed = ", ".join(f"`{k}`" for k in sorted(keys))
+            return f"{len(keys)}" if len(keys) > 6 else listed or "-"
+        old = set(before)
+        diff = [f"+`{k}`" for k in sorted(keys - old)] + [f"−`{k}`" for k in sorted(old - keys)]
+        return ", ".join(diff) or "="
+    if hasattr(value, "lowercase"):
+        parts = (["lowercased"] if value.lowercase else ["exact"]) + (
+            [f"strips `{value.strip_prefix}`"] if value.strip_prefix else [])
+        text = ", ".join(parts)
+    elif isinstance(value, bool):
+        text = "yes" if value else "no"
+    else:
+        text = str(value).replace("{root}", "X")
+    before_text = _value(name, before, None) if before is not None and not isinstance(
+        before, frozenset | set) and not hasattr(before, "keys") else None
+    return "=" if before is not None and text == before_text else text
+
+
+def _releases_section() -> list[Block]:
+    profiles: list[Profile] = list(PROFILES.values())
+    rows = []
+    for name, label in RELEASE_FIELDS.items():
+        cells, before = [], None
+        for profile in profiles:
+            value = getattr(profile, name)
+            cells.append(_value(name, value, before))
+            before = value
+        rows.append([label, *cells])
+    assert set(RELEASE_FIELDS) <= {f.name for f in fields(Profile)}
+    return [
+        ("h2", "Releases"),
+        ("p", "One profile per DL4J release (`src/regaudit/importers.py`), each written as its "
+              "differences from the release before it; `regaudit --importer NAME` (or `all`) "
+              "chooses, and `python build.py conformance --importer NAME` checks a profile "
+              "against that release's real importer. master is not on Maven Central: its "
+              "profile is read from source and unverified. Everything above describes the "
+              f"default, {DEFAULT.name}; everything not in this table is the same in every "
+              "release (the regularizer readers and outcomes among it)."),
+        ("ul", [f"`{short_name(p)}`{'' if p.verified else ' (unverified)'}: "
+                + "; ".join(p.changes) for p in profiles]),
+        ("p", "Differences, release by release (\"=\": as the release before; a set shows "
+              "what it gains (+) and loses (−); layer classes are the Keras 2 names):"),
+        ("table", ["", *(short_name(p) for p in profiles)], rows),
     ]
 
 
@@ -237,5 +321,30 @@ def html() -> str:
     return "\n".join(out) + "\n"
 
 
+CODES_START, CODES_END = "<!-- codes:start -->", "<!-- codes:end -->"
+
+
+def schema_codes() -> str:
+    """The reason-code and note-code table of docs/report-schema.md."""
+    rows = [f"| `{c.code}` | {', '.join(c.where)} | {', '.join(sorted(c.outcomes))} | "
+            f"{c.description.replace('|', '/')} |" for c in CODES.values()]
+    rows += [f"| `{code}` | note | - | {text.replace('|', '/')} |" for code, text in NOTES.items()]
+    return "\n".join(["| code | where | outcomes it decides | meaning |", "|---|---|---|---|",
+                      *rows])
+
+
+def with_schema_codes(document: str) -> str:
+    """`document` with its generated code table brought up to date."""
+    head, rest = document.split(CODES_START, 1)
+    _, tail = rest.split(CODES_END, 1)
+    return f"{head}{CODES_START}\n{schema_codes()}\n{CODES_END}{tail}"
+
+
 if __name__ == "__main__":
-    print(html() if sys.argv[1:] == ["--html"] else markdown(), end="")
+    if sys.argv[1:2] == ["--schema"]:  # rewrite the report schema's code table in place
+        from pathlib import Path
+
+        target = Path(sys.argv[2])
+        target.write_text(with_schema_codes(target.read_text()))
+    else:
+        print(html() if sys.argv[1:] == ["--html"] else markdown(), end="")
