@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
 MODES = ("strict", "lenient")
 HELD = ("applied", "altered")
@@ -305,13 +304,3 @@ def summary(results: list[FileResult], skipped: int = 0) -> str:
     if skipped:
         apart.append(f"{skipped} files are not Keras models (skipped)")
     return line + ("; " + "; ".join(apart) if apart else "")
-
-
-def counted(results: list[FileResult]) -> dict[str, Any]:
-    """Machine form of the summary, for tests and docs."""
-    compared = [r for r in results if r.kind == "compared"]
-    return {
-        "files": len(compared),
-        "agree": sum(r.agrees for r in compared),
-        "weights_only": len(results) - len(compared),
-    }

@@ -63,7 +63,7 @@ def ensure_harness(release: str = DEFAULT_RELEASE) -> str:
             "~160 MB of jars into ~/.m2)")
         started = time.monotonic()
         subprocess.run(
-            ["mvn", "-q", "-B", "package", f"-Ddl4j.version={release}",
+            ["mvn", "-q", "-B", "-Dstyle.color=never", "package", f"-Ddl4j.version={release}",
              "-Djavacpp.platform=linux-x86_64"],
             cwd=HERE, check=True,
         )

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from regaudit.audit import audit_source
 from regaudit.errors import RegauditError
+from regaudit.render import render
 from regaudit.sources.model import LEGACY_H5, ModelSource
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True),
@@ -54,7 +55,22 @@ def _audit(config: object, training: object, version: object) -> None:
         report = audit_source(source).to_dict()
     except RegauditError:
         return
-    json.dumps(report, default=str)  # the report is plain data
+    assert_plain(report)  # JSON's own types all the way down: what every renderer reads
+    assert json.loads(render(report, "json"))["summary"] == report["summary"]
+
+
+def assert_plain(value: object, where: str = "report") -> None:
+    """Dicts with string keys, lists, strings, numbers, booleans and None only (no dataclass,
+    set, tuple or bytes that json.dumps would refuse or a renderer would misread)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            assert isinstance(key, str), f"{where}: key {key!r}"
+            assert_plain(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            assert_plain(item, f"{where}[{i}]")
+    else:
+        assert value is None or type(value) in (str, int, float, bool), f"{where}: {value!r}"
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

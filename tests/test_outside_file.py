@@ -27,7 +27,7 @@ import make_bad_inputs as bad  # noqa: E402
 
 from regaudit.audit import audit_path  # noqa: E402
 from regaudit.sources import h5py_backend  # noqa: E402
-from regaudit.sources.hdf5 import StoredOutside  # noqa: E402
+from regaudit.sources.h5problems import StoredOutside  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTSIDE_CASES = {

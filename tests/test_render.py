@@ -10,12 +10,17 @@ from html.parser import HTMLParser
 
 import pytest
 
-from regaudit.render import FORMATS, render, render_many
+from regaudit.render import FORMATS, join, render
 from regaudit.render.csv_render import COLUMNS, defuse
 from regaudit.report import SCHEMA, Blocker, Finding, Note, Penalty, Report, Training
 
 XSS = "<img src=x onerror=alert(1)>"
 SCRIPT = "<script>alert(1)</script>"
+
+
+def render_many(reports: list[dict], fmt: str) -> str:
+    """Several reports as the CLI writes them: each rendered, then joined."""
+    return join([render(r, fmt) for r in reports], fmt)
 
 
 def finding(**overrides: object) -> Finding:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from regaudit import rules
+from regaudit import layers, rules
 from regaudit.coeffs import shortest
 from regaudit.importers import DEFAULT, PROFILES, Profile
 from regaudit.keras import ModelTree, Site, walk_model
@@ -207,9 +207,9 @@ def audit_source(source: ModelSource, profile: Profile = DEFAULT,
 
     tree = walk_model(source.model_config)
     layer_blocks: dict[int, Block] = {}
-    graph_blocks = rules.graph_blockers(tree, profile)
+    graph_blocks = layers.graph_blockers(tree, profile)
     for index, layer in enumerate(tree.top_layers):
-        block = (rules.layer_blocker(layer, profile, majors, source.format != JSON_CONFIG)
+        block = (layers.layer_blocker(layer, profile, majors, source.format != JSON_CONFIG)
                  or graph_blocks.get(index))
         if block:
             layer_blocks[index] = block
@@ -219,7 +219,7 @@ def audit_source(source: ModelSource, profile: Profile = DEFAULT,
 
     not_stored = _not_stored(tree, profile, majors)
     if tree.root_class not in profile.sequential_roots:
-        for index, source_name in rules.misread_image_inputs(tree, major, source.backend).items():
+        for index, source_name in layers.misread_image_inputs(tree, major, source.backend).items():
             report.undecided |= set(MODES)
             not_stored.setdefault(index, ("INPUT_CHANNELS_MISREAD", MISREAD_NOTE.format(
                 name=tree.top_layers[index].name, input=source_name)))
@@ -275,12 +275,12 @@ def _not_stored(tree: ModelTree, profile: Profile,
 def _hazards(report: Report, tree: ModelTree, profile: Profile) -> None:
     """What the importer's outcome depends on beyond its tables: said in notes, and where it
     decides the verdict, the verdict is left unknown rather than guessed."""
-    channels_first = rules.uses_channels_first(tree)
+    channels_first = layers.uses_channels_first(tree)
     if channels_first and tree.root_class not in profile.sequential_roots:
         report.undecided |= set(MODES)
         report.notes.append(Note("CHANNELS_FIRST_GRAPH", CHANNELS_FIRST_NOTE.format(
             layers=", ".join(channels_first[:5]) + (" ..." if len(channels_first) > 5 else ""))))
-    slow = rules.orthogonal_recurrent(tree, profile)
+    slow = layers.orthogonal_recurrent(tree, profile)
     if slow:
         report.notes.append(Note("ORTHOGONAL_INIT_MAY_HANG", ORTHOGONAL_NOTE.format(
             layers=", ".join(slow[:5]) + (" ..." if len(slow) > 5 else ""))))
@@ -326,7 +326,7 @@ def _finding(
         layer=site.layer,
         layer_path=list(site.layer_path),
         layer_class=site.layer_class,
-        wrapper=site.wrapper,
+        wrapper=site.wrapper_label,
         target=target,
         field=site.field,
         form=reg.form,
@@ -424,7 +424,7 @@ def _dl4j_tensors(source: ModelSource, site: Site, tensors: list[Any]) -> tuple[
     directions from `layer`)."""
     extra_target = rules.EXTRA_WEIGHTS.get((site.target, site.layer_class))
     targets = [site.target] + ([extra_target] if extra_target else [])
-    if site.wrapper == rules.FORWARD:
+    if site.direction == rules.FORWARD:
         whole = replace(site, layer_path=site.layer_path[:1])  # both directions' tensors
         found = [t for target in targets for t in find_tensors(source, whole, target)]
         extras = [f"{extra_target} weights"] if extra_target else []

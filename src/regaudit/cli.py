@@ -16,7 +16,7 @@ import re
 import stat
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from regaudit.errors import NotAKerasModel, RegauditError
@@ -54,7 +54,7 @@ class Input:
 
 @dataclass
 class Run:
-    reports: list[dict[str, Any]] = field(default_factory=list)
+    audited: int = 0  # files that got a report
     bad_input: bool = False
     no_models: bool = False  # a directory or pattern held no model file, or nothing was audited
     failed: bool = False
@@ -348,13 +348,13 @@ def _main(argv: Sequence[str] | None) -> int:
             if done is None:
                 continue
             report, rendered = done
-            run.reports.append(report)
+            run.audited += 1
             pieces.append(rendered)
             hits = matches_fail_on(report, args.fail_on, args.mode)
             if hits:
                 run.failed = True
                 complain(item.path, "--fail-on matched: " + ", ".join(hits))
-    if not run.reports and not run.bad_input:
+    if not run.audited and not run.bad_input:
         run.no_models = True  # every file found was skipped, or none was found
 
     try:

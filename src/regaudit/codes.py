@@ -68,7 +68,7 @@ _TABLE = (
           "rebuilds both directions from `layer`, so the backward layer's regularizers are lost."),
     _code("ZERO_COEFFICIENTS", "finding", "noop",
           "All coefficients are 0: there is nothing to carry over."),
-    # ---- layer-level errors (rules.layer_blocker): every regularizer of that layer is `error` --
+    # ---- layer-level errors (layers.layer_blocker): every regularizer of that layer is `error` --
     _code("UNSUPPORTED_LAYER", "finding blocker", "error",
           "The importer has no class for this layer ('Unsupported keras layer type'): the whole "
           "import fails, whatever the regularizers."),

@@ -282,7 +282,6 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
     {p.name: p for p in (BETA7, M1, M1_1, M2, M2_1, MASTER)}
 )
 DEFAULT = M2_1
-RELEASED = tuple(p for p in PROFILES.values() if p.verified)
 
 
 def profile_named(name: str) -> Profile:

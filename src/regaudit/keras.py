@@ -111,6 +111,14 @@ class Site:
     top_index: int  # index of the top-level layer entry that contains it
     layer_config: dict[str, Any]
     v3_key: str | None  # group path of the layer's weights in a .keras file
+    # Inside a Bidirectional that writes both directions (`backward_layer` beside `layer`):
+    # "forward" or "backward"; None otherwise.
+    direction: str | None = None
+
+    @property
+    def wrapper_label(self) -> str | None:
+        """The wrapper as reports show it: "Bidirectional (backward)", ..."""
+        return f"{self.wrapper} ({self.direction})" if self.direction else self.wrapper
 
 
 @dataclass
@@ -268,6 +276,7 @@ def _walk_layer(
     v3_key: str | None,
     tree: ModelTree,
     depth: int,
+    direction: str | None = None,
 ) -> None:
     if depth > MAX_NESTING:
         raise InputTooLarge(f"layers nest deeper than {MAX_NESTING} levels")
@@ -290,6 +299,7 @@ def _walk_layer(
                 top_index=top_index,
                 layer_config=config,
                 v3_key=v3_key,
+                direction=direction,
             )
         )
 
@@ -321,13 +331,11 @@ def _walk_layer(
     for conf_key, group in wrapped:
         child = config.get(conf_key)
         if isinstance(child, dict) and "class_name" in child:
-            label = cls
-            if cls == "Bidirectional":
-                label = "Bidirectional (backward)" if conf_key == "backward_layer" else (
-                    "Bidirectional (forward)" if "backward_layer" in config else "Bidirectional"
-                )
+            side = None
+            if cls == "Bidirectional" and len(wrapped) == 2:
+                side = "backward" if conf_key == "backward_layer" else "forward"
             child_key = f"{v3_key}/{group}" if v3_key else None
-            _walk_layer(child, path, label, top_index, child_key, tree, depth + 1)
+            _walk_layer(child, path, cls, top_index, child_key, tree, depth + 1, side)
     # Generic RNN layers keep their regularizers in the cell config(s).
     cells = config.get("cell")
     if isinstance(cells, dict) and isinstance(cells.get("config"), dict):

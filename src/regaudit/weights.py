@@ -92,7 +92,8 @@ def _find_v3(source: ModelSource, site: Site, target: str) -> list[Tensor]:
     if not site.v3_key:
         return []
     prefixes = [site.v3_key]
-    if site.wrapper == "Bidirectional" and site.v3_key.endswith("/forward_layer"):
+    if (site.wrapper == "Bidirectional" and site.direction is None
+            and site.v3_key.endswith("/forward_layer")):
         # An older Bidirectional config has one `layer`: its regularizer covers both directions.
         prefixes.append(site.v3_key[: -len("forward_layer")] + "backward_layer")
     order = _var_order(site)

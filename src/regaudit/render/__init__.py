@@ -50,20 +50,7 @@ JOIN: dict[str, Callable[[list[str]], str]] = {
     "gitlab": join_gitlab,
 }
 
-# File name extension and media type of each format, for downloads and --output.
-MEDIA_TYPES: dict[str, tuple[str, str]] = {
-    "text": ("txt", "text/plain; charset=utf-8"),
-    "json": ("json", "application/json"),
-    "csv": ("csv", "text/csv; charset=utf-8"),
-    "md": ("md", "text/markdown; charset=utf-8"),
-    "html": ("html", "text/html; charset=utf-8"),
-    "sarif": ("sarif", "application/sarif+json"),
-    "github": ("txt", "text/plain; charset=utf-8"),
-    "gitlab": ("json", "application/json"),
-}
-
-__all__ = ["CI_FORMATS", "FORMATS", "JOIN", "MEDIA_TYPES", "Context", "join", "render",
-           "render_many"]
+__all__ = ["CI_FORMATS", "FORMATS", "JOIN", "Context", "join", "render"]
 
 
 def _lookup(table: dict[str, Any], fmt: str) -> Any:
@@ -80,12 +67,7 @@ def render(report: dict[str, Any], fmt: str, context: Context | None = None) -> 
     return renderer(report, context) if fmt in CI_FORMATS else renderer(report)
 
 
-def render_many(reports: list[dict[str, Any]], fmt: str) -> str:
-    """Several reports: json an array (the object itself for one), csv one header and a `file`
-    column, text/md/html one section per file."""
-    return join([render(r, fmt) for r in reports], fmt)
-
-
 def join(pieces: list[str], fmt: str) -> str:
-    """Renderings in `fmt` of several reports, combined as render_many combines them."""
+    """Renderings in `fmt` of several reports, combined: json an array (the object itself for
+    one), csv one header and a `file` column, text/md/html one section per file."""
     return _lookup(JOIN, fmt)(list(pieces))

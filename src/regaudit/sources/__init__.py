@@ -6,6 +6,7 @@ import os
 
 from regaudit.errors import RegauditError, UnreadableFile
 from regaudit.sources import hdf5, sniff
+from regaudit.sources.h5problems import damaged, short_message
 from regaudit.sources.json_config import read_json_config
 from regaudit.sources.keras_h5 import read_h5
 from regaudit.sources.keras_zip import read_keras_zip
@@ -57,10 +58,10 @@ def _read_hdf5(path: str, name: str, size: int) -> ModelSource:
     except Exception as e:
         raise UnreadableFile(
             "an HDF5 file that cannot be opened; it may be truncated or damaged "
-            f"({hdf5.short_message(e)})"
+            f"({short_message(e)})"
         ) from None
     try:
-        source = hdf5.damaged(lambda: read_h5(h5, name, size))
+        source = damaged(lambda: read_h5(h5, name, size))
     except RegauditError:
         h5.close()
         raise

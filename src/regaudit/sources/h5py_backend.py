@@ -18,7 +18,7 @@ import h5py
 import numpy as np
 from h5py import h5d, h5fd, h5g, h5l, h5o, h5p
 
-from regaudit.sources.hdf5 import OUTSIDE, Outside, StoredOutside
+from regaudit.sources.h5problems import OUTSIDE, Outside, StoredOutside
 from regaudit.sources.model import TensorStats
 from regaudit.sources.regular import open_regular
 

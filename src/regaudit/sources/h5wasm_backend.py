@@ -15,7 +15,7 @@ import zipfile
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
-from regaudit.sources.hdf5 import OUTSIDE, Outside, StoredOutside
+from regaudit.sources.h5problems import OUTSIDE, Outside, StoredOutside
 from regaudit.sources.model import TensorStats
 
 COPY_CHUNK = 8 * 1024 * 1024  # a .keras member is copied into h5wasm's memory in these steps

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 
 from regaudit.errors import NotAKerasModel, RegauditError, UnreadableFile
-from regaudit.sources.hdf5 import H5File, H5Group, damaged, short_message
+from regaudit.sources.h5problems import damaged, short_message
+from regaudit.sources.hdf5 import H5File, H5Group
 from regaudit.sources.jsonutil import parse_json
 from regaudit.sources.model import (
     KERAS_V3,
@@ -128,7 +129,7 @@ class LegacyWeights(Mapping[str, Tensor]):
         out: dict[str, Tensor] = {}
         for weight in list_attr(layer_group, "weight_names") or []:
             node = layer_group.get(weight)
-            if node is not None and node.is_dataset:  # an hdf5.Outside too: noted when read
+            if node is not None and node.is_dataset:  # an h5problems.Outside too: noted when read
                 out[f"{layer}/{weight}"] = Tensor(f"{layer}/{weight}", node)
         return out
 

@@ -6,7 +6,7 @@ import zipfile
 from typing import BinaryIO
 
 from regaudit.errors import NotAKerasModel, UnreadableFile
-from regaudit.sources import hdf5
+from regaudit.sources.hdf5 import backend
 from regaudit.sources.jsonutil import MAX_CONFIG_BYTES, parse_json
 from regaudit.sources.keras_h5 import V3Weights
 from regaudit.sources.model import (
@@ -80,7 +80,7 @@ def read_keras_zip(f: BinaryIO, file_name: str, size: int | None) -> ModelSource
     elif WEIGHTS_MEMBER in names:
         try:
             member = z.open(WEIGHTS_MEMBER)
-            weights_file = hdf5.backend().open(member)
+            weights_file = backend().open(member)
         except Exception as e:  # a broken member must not hide the config's findings
             source.weights_problem = WeightsNotRead(WEIGHTS_UNREADABLE, WEIGHTS_MEMBER,
                                                     f"could not be read: {e}")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from regaudit.errors import RegauditError
-from regaudit.sources.hdf5 import StoredOutside, short_message
+from regaudit.sources.h5problems import StoredOutside, short_message
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class WeightsNotRead(RegauditError):
 
 
 def not_followed(outside: str) -> str:
-    """The note's reason for a node whose data is elsewhere (an hdf5.OUTSIDE phrase)."""
+    """The note's reason for a node whose data is elsewhere (an h5problems.OUTSIDE phrase)."""
     return f"{outside}: not followed, nothing outside the file is read"
 
 
@@ -99,7 +99,7 @@ class Tensor:
     """A stored weight tensor: its numbers are read only when stats() is called."""
 
     path: str  # segments joined by "/": owning layer names, then the weight's own name or index
-    node: Any  # the HDF5 backend's dataset (or an hdf5.Outside)
+    node: Any  # the HDF5 backend's dataset (or an h5problems.Outside)
 
     def stats(self, budget: ReadBudget | None = None) -> TensorStats:
         """Σ|w|, Σw² read from the file; WeightsNotRead when the numbers are outside the file,
