@@ -29,8 +29,9 @@ SHARED_NOTE = (
     "merged, so its weights have another shape than the file's and do not hold the stored values"
 )
 CHANNELS_FIRST_NOTE = (
-    "channels_first layers in a functional model ({layers}): DL4J 1.0.0-M2.1 infers the graph's "
-    "shapes with the channels axis misplaced, so the import fails in its shape inference or "
+    "channels_first layers ({layers}): DL4J infers the model's shapes with the channels axis "
+    "misplaced (in a functional model; 1.0.0-beta7 in any model), so the import fails in its "
+    "shape inference or "
     "builds layers of the wrong size, depending on the sizes; regaudit does not emulate that "
     "inference and leaves the verdict unknown. Convert the model to channels_last before export"
 )
@@ -145,7 +146,7 @@ def file_blockers(source: ModelSource, major: int | None, profile: Profile) -> l
             and TOP_LEVEL_WEIGHTS in source.weight_groups):
         out.append(Block("TOP_LEVEL_WEIGHTS", f"the weights hold a {TOP_LEVEL_WEIGHTS} group "
                          "(Keras 2.7 and later write one), which this importer takes for a layer "
-                         "and fails on", "NullPointerException"))
+                         "and fails on", "NullPointerException", late=True))
     if major is not None and major not in profile.readable_majors:
         out.append(Block("KERAS_MAJOR_VERSION", f"Keras major version has to be either 1 "
                          f"or 2 ({major} provided)", f"{rules.UNSUPPORTED}Keras major version "
@@ -203,7 +204,8 @@ def audit_source(source: ModelSource, profile: Profile = DEFAULT,
     file_blocks = file_blockers(source, major, profile)
     report.blocking.extend(Blocker(None, b.code, b.message, both, b.importer_error)
                            for b in file_blocks)
-    file_block = file_blocks[0] if file_blocks else None
+    # The first block the importer meets before it reads any layer: it decides every finding.
+    file_block = next((b for b in file_blocks if not b.late), None)
 
     tree = walk_model(source.model_config)
     layer_blocks: dict[int, Block] = {}
@@ -276,7 +278,8 @@ def _hazards(report: Report, tree: ModelTree, profile: Profile) -> None:
     """What the importer's outcome depends on beyond its tables: said in notes, and where it
     decides the verdict, the verdict is left unknown rather than guessed."""
     channels_first = layers.uses_channels_first(tree)
-    if channels_first and tree.root_class not in profile.sequential_roots:
+    sequential = tree.root_class in profile.sequential_roots
+    if channels_first and (not sequential or profile.channels_first_sequential_unknown):
         report.undecided |= set(MODES)
         report.notes.append(Note("CHANNELS_FIRST_GRAPH", CHANNELS_FIRST_NOTE.format(
             layers=", ".join(channels_first[:5]) + (" ..." if len(channels_first) > 5 else ""))))

@@ -123,6 +123,13 @@ _TABLE = (
     _code("TIMEDISTRIBUTED_INPUT", "finding blocker", "error",
           "A TimeDistributed on an input of 4 dimensions per sample (time and an image): the "
           "importer types it as a 3D convolutional input, which the wrapped layer does not take."),
+    _code("BATCHNORM_ON_SEQUENCE", "finding blocker", "error",
+          "1.0.0-beta7 to M1.1: a BatchNormalization right after a layer that outputs a sequence "
+          "(Embedding, Conv1D, ...) fails in shape inference or in the next layer's weight copy. "
+          "Use 1.0.0-M2 or later."),
+    _code("DENSE_AFTER_PERMUTE", "finding blocker", "error",
+          "1.0.0-beta7: a Dense right after a Permute gets a sequence it does not take. Use "
+          "1.0.0-M1 or later."),
     # ---- file-level errors (audit.file_blockers) ----
     _code("KERAS_ARCHIVE", "finding blocker", "error",
           "A .keras archive: the importer reads HDF5 only. Re-save as .h5 with Keras 2."),

@@ -154,6 +154,12 @@ class Profile:
     # Layers built with another shape than the stored kernel (Keras major -> classes): DL4J does
     # not hold the stored values, so its score is not the file's.
     misshaped_layers: Mapping[int, frozenset[str]]
+    # Shape inference this release lacks: a BatchNormalization right after a layer that outputs a
+    # sequence (what the import then throws; "" when it imports); a Dense right after a Permute;
+    # channels_first layers in a Sequential model.
+    batchnorm_on_sequence_error: str
+    dense_after_permute_fails: bool
+    channels_first_sequential_unknown: bool
     # Layers whose regularization DL4J applies but leaves out of calcRegularizationScore
     # (SameDiff layers: the score of an AbstractLayer is 0).
     unscored_layers: frozenset[str]
@@ -199,7 +205,11 @@ BETA7 = Profile(
     sequential_batchnorm_fails=False,
     upsampling2d_equal_sizes=True,
     orthogonal_svd_layers=frozenset(),
-    misshaped_layers=MappingProxyType({1: frozenset({"Deconvolution2D", "Convolution3D"})}),
+    misshaped_layers=MappingProxyType({}),
+    batchnorm_on_sequence_error="IllegalStateException: Invalid input type: Batch norm layer "
+    "expected input of type CNN, CNN Flat or FF",
+    dense_after_permute_fails=True,
+    channels_first_sequential_unknown=True,
     unscored_layers=frozenset({"LocallyConnected1D"}),
 )
 
@@ -215,7 +225,9 @@ M1 = _release(
     BETA7, "1.0.0-M1",
     ("builds Maximum, maximum and UpSampling3D", "accepts a Functional root",
      "lowercases loss names", "reads every call of a layer (a shared layer's stored weights "
-     "then fail to copy)", "UpSampling2D takes unequal sizes"),
+     "then fail to copy)", "UpSampling2D takes unequal sizes", "reads data formats anew: "
+     "a Dense after a Permute and channels_first Sequential models import; Keras 1 "
+     "Deconvolution2D and Convolution3D get another shape"),
     known_layers=_add(BETA7.known_layers, "Maximum", "maximum", "UpSampling3D"),
     functional_roots=frozenset({"Model", "Functional"}),
     root_error="Expected model class name Model or Functional (found {root})",
@@ -223,16 +235,22 @@ M1 = _release(
     inbound_nodes="all",
     shared_layer_weights="copy_fails",
     upsampling2d_equal_sizes=False,
+    misshaped_layers=MappingProxyType({1: frozenset({"Deconvolution2D", "Convolution3D"})}),
+    dense_after_permute_fails=False,
+    channels_first_sequential_unknown=False,
 )
 M1_1 = _release(
     M1, "1.0.0-M1.1",
     ("a BatchNormalization without inbound_nodes (any Sequential model) fails",),
     sequential_batchnorm_fails=True,
+    # BatchNormalization now takes the sequence, and the layer after it gets the wrong size.
+    batchnorm_on_sequence_error="InvalidKerasConfigurationException: Length of both arrays must "
+    "be equal",
 )
 M2 = _release(
     M1_1, "1.0.0-M2",
     ("builds Conv3DTranspose", "skips top_level_model_weights (Keras >= 2.7 files import)",
-     "BatchNormalization in a Sequential model imports again",
+     "BatchNormalization in a Sequential model imports again, also after a sequence",
      "a shared layer imports, with weights that are not the stored ones",
      "the native SVD behind orthogonal initial values can hang"),
     known_layers=_add(M1_1.known_layers, "Conv3DTranspose"),
@@ -241,6 +259,7 @@ M2 = _release(
     sequential_batchnorm_fails=False,
     shared_layer_weights="not_stored",
     orthogonal_svd_layers=frozenset({"LSTM"}),
+    batchnorm_on_sequence_error="",
 )
 M2_1 = _release(
     M2, "1.0.0-M2.1",

@@ -238,15 +238,54 @@ def _shared_blocker(layer: TopLayer, profile: Profile) -> Blocked:
                  f"{INVALID}Cannot assign arrays", late=True)
 
 
+# Layers whose output is a sequence (time steps × features) whatever their config; recurrent
+# layers too when they return sequences.
+SEQUENCE_LAYERS = frozenset(
+    """
+    Embedding Conv1D Convolution1D AtrousConvolution1D SeparableConv1D LocallyConnected1D
+    MaxPooling1D AveragePooling1D ZeroPadding1D Cropping1D UpSampling1D RepeatVector
+    """.split()
+)
+RECURRENT_LAYERS = frozenset({"LSTM", "SimpleRNN", "GRU"})
+
+
+def _outputs_sequence(layer: TopLayer) -> bool:
+    effective = _effective(layer)
+    return effective.class_name in SEQUENCE_LAYERS or (
+        effective.class_name in RECURRENT_LAYERS and bool(effective.config.get("return_sequences")))
+
+
+def _sequence_blocker(layer: TopLayer, previous: TopLayer | None, profile: Profile) -> Blocked:
+    """Shape inference a release lacks, for the layer right before this one."""
+    if previous is None:
+        return None
+    cls = _effective(layer).class_name
+    if (cls == "BatchNormalization" and profile.batchnorm_on_sequence_error
+            and _outputs_sequence(previous)):
+        return Block("BATCHNORM_ON_SEQUENCE", f"a BatchNormalization right after "
+                     f"{previous.class_name}, which outputs a sequence: this release's shape "
+                     "inference does not take it", profile.batchnorm_on_sequence_error, late=True)
+    if (cls == "Dense" and profile.dense_after_permute_fails
+            and _effective(previous).class_name == "Permute"):
+        return Block("DENSE_AFTER_PERMUTE", "a Dense right after a Permute: this release gives "
+                     "it the Permute's sequence without the step that flattens it",
+                     f'IllegalStateException: Invalid input type (layer name="{layer.name}")',
+                     late=True)
+    return None
+
+
 def graph_blockers(tree: ModelTree, profile: Profile) -> dict[int, Block]:
     """Top-level entries that fail for where they sit in the graph (index -> Block)."""
     sequential = tree.root_class in profile.sequential_roots
     built: dict[str, TopLayer] = {}
     out = {}
     for index, layer in enumerate(tree.top_layers):
+        previous = (tree.top_layers[index - 1] if index else None) if sequential else (
+            built.get(layer.inbound[0]) if layer.inbound else None)
         block = (_input_blocker(layer, index, built, sequential)
                  or _channels_blocker(layer, built, sequential, profile)
-                 or _shared_blocker(layer, profile))
+                 or _shared_blocker(layer, profile)
+                 or _sequence_blocker(layer, previous, profile))
         if block:
             out[index] = block
         built[layer.name] = layer

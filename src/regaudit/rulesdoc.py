@@ -167,13 +167,19 @@ RELEASE_FIELDS = {
     "sequential_batchnorm_fails": "BatchNormalization in a Sequential model fails",
     "upsampling2d_equal_sizes": "UpSampling2D needs equal sizes",
     "orthogonal_svd_layers": "orthogonal initial values can hang",
+    "misshaped_layers": "Keras 1 classes built with another shape",
+    "batchnorm_on_sequence_error": "BatchNormalization after a sequence fails with",
+    "dense_after_permute_fails": "Dense after Permute fails",
+    "channels_first_sequential_unknown": "channels_first Sequential: verdict unknown",
 }
 
 
 def _value(name: str, value: object, before: object) -> str:
     """A profile field's value, as the change from the release before when it is a set."""
-    if name == "known_layers":
-        value, before = value[2], before[2] if before is not None else None  # Keras 2 names
+    if name in ("known_layers", "misshaped_layers"):  # Keras 2 names; Keras 1 ones
+        major = 2 if name == "known_layers" else 1
+        value = value.get(major, frozenset())
+        before = before.get(major, frozenset()) if before is not None else None
     if name == "optimizers":
         cases = {k: (c.reads, c.optional) for k, c in value.items()}
         old = {k: (c.reads, c.optional) for k, c in before.items()} if before else None
@@ -197,7 +203,7 @@ def _value(name: str, value: object, before: object) -> str:
     elif isinstance(value, bool):
         text = "yes" if value else "no"
     else:
-        text = str(value).replace("{root}", "X")
+        text = str(value).replace("{root}", "X") or "no (it imports)"
     before_text = _value(name, before, None) if before is not None and not isinstance(
         before, frozenset | set) and not hasattr(before, "keys") else None
     return "=" if before is not None and text == before_text else text
