@@ -60,8 +60,9 @@ def _audit(config: object, training: object, version: object) -> None:
 
 
 def assert_plain(value: object, where: str = "report") -> None:
-    """Dicts with string keys, lists, strings, numbers, booleans and None only (no dataclass,
-    set, tuple or bytes that json.dumps would refuse or a renderer would misread)."""
+    """Dicts with string keys, lists, strings (a StrEnum is one), numbers, booleans and None
+    only: no dataclass, set, tuple or bytes that json.dumps would refuse or a renderer would
+    misread."""
     if isinstance(value, dict):
         for key, item in value.items():
             assert isinstance(key, str), f"{where}: key {key!r}"
@@ -70,7 +71,7 @@ def assert_plain(value: object, where: str = "report") -> None:
         for i, item in enumerate(value):
             assert_plain(item, f"{where}[{i}]")
     else:
-        assert value is None or type(value) in (str, int, float, bool), f"{where}: {value!r}"
+        assert value is None or isinstance(value, str | int | float), f"{where}: {value!r}"
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -8,8 +8,8 @@ from typing import Any
 from regaudit import layers, rules
 from regaudit.coeffs import shortest
 from regaudit.importers import DEFAULT, PROFILES, Profile
-from regaudit.keras import ModelTree, Site, walk_model
-from regaudit.report import MODES, Blocker, Finding, Note, Penalty, Report, Training
+from regaudit.keras import ModelTree, Site, Target, walk_model
+from regaudit.report import HELD, MODES, Blocker, Finding, Note, Outcome, Penalty, Report, Training
 from regaudit.rules import Block
 from regaudit.sources import ModelSource, read_model
 from regaudit.sources.model import (
@@ -239,7 +239,7 @@ def audit_source(source: ModelSource, profile: Profile = DEFAULT,
             report.notes.append(Note(code, f"{'/'.join(site.layer_path)} {site.field}: {problem}"))
         if block is None:
             errors = {m: d for m, d in zip(MODES, decisions, strict=True)
-                      if d.outcome == "error"}
+                      if d.outcome == Outcome.ERROR}
             for error in {d.importer_error for d in errors.values()}:
                 modes = [m for m, d in errors.items() if d.importer_error == error]
                 report.blocking.append(Blocker(finding.layer, finding.codes[0],
@@ -322,7 +322,7 @@ class Weights:
 def _finding(
     site: Site, block: Block | None, weights: Weights | None, not_stored: bool, profile: Profile,
 ) -> tuple[Finding, tuple[rules.Decision, rules.Decision]]:
-    strict, lenient = rules.decide(site, block)
+    strict, lenient = rules.decide(site, block, profile.rules)
     reg = site.regularizer
     target = rules.display_target(site)
     finding = Finding(
@@ -379,7 +379,7 @@ def _penalty(
 ) -> tuple[Penalty | None, str | None]:
     reg = site.regularizer
     source = weights.source
-    if finding.target == "activity":
+    if finding.target == Target.ACTIVITY:
         return None, "an activity penalty depends on the layer's outputs, not on stored weights"
     if reg.family not in ("l1", "l2", "l1l2"):
         return None, f"not computed: {reg.class_name} is not an L1/L2 penalty"
@@ -404,7 +404,7 @@ def _penalty(
             f"DL4J's value also covers the {covers}" if covers else None)
 
     def as_imported(outcome: str) -> float | None:
-        if outcome not in ("applied", "altered") or unscored:
+        if outcome not in HELD or unscored:
             return 0.0
         return None if not_stored else imported
 
@@ -460,7 +460,7 @@ def _training(source: ModelSource, root_class: str, profile: Profile,
             weight_decay=None,
             weight_decay_display=None,
             outcome=None,  # the strict import reads what could not be read here
-            outcome_lenient="noop",
+            outcome_lenient=Outcome.NOOP,
             codes=["TRAINING_CONFIG_UNREADABLE"],
             message="the training config could not be read: the optimizer and its weight decay "
             "are unknown (enforceTrainingConfig=false skips the training config)",
@@ -472,19 +472,19 @@ def _training(source: ModelSource, root_class: str, profile: Profile,
                    if has_wd else "nothing to set")
     wd_text = f"weight_decay={shortest(wd)}" if has_wd else "no weight decay"
     imported = import_training(source.training_config, root_class, profile)
-    lenient = "dropped" if has_wd else "noop"
+    lenient = Outcome.DROPPED if has_wd else Outcome.NOOP
     if file_blocked and name is not None:
-        outcome = lenient = "error"
+        outcome = lenient = Outcome.ERROR
         codes = ["FILE_NOT_IMPORTABLE"]
         message = f"{wd_text}; the file itself does not import"
     elif imported.failure:
-        outcome = "error"
+        outcome = Outcome.ERROR
         codes = [imported.failure.code]
         lost = f"; {wd_text} is lost" if has_wd else ""
         message = (f"{imported.failure.message} (lenient: the training config is not read"
                    f"{lost})")
     elif name is None:
-        outcome = lenient = "noop"
+        outcome = lenient = Outcome.NOOP
         codes = ["NO_OPTIMIZER"]
         message = "no optimizer saved in the file (not compiled, or saved without it)"
     else:

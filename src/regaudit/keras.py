@@ -8,26 +8,56 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from regaudit.errors import InputTooLarge, NotAKerasModel
 from regaudit.sources.jsonutil import MAX_NESTING
 
-# Config field -> target (spec §2). Keras 1 and Keras 2/3 names never collide.
+
+class Target(StrEnum):
+    """Which weights a regularizer acts on (spec §2). Any other `*_regularizer` field of a
+    custom layer is reported under its own name."""
+
+    KERNEL = "kernel"
+    BIAS = "bias"
+    ACTIVITY = "activity"
+    RECURRENT = "recurrent"
+    DEPTHWISE = "depthwise"
+    POINTWISE = "pointwise"
+    EMBEDDINGS = "embeddings"
+    GAMMA = "gamma"
+    BETA = "beta"
+    ALPHA = "alpha"
+
+
+class Form(StrEnum):
+    """How a saved config writes a regularizer (spec §1)."""
+
+    K1 = "K1"  # Keras 1 flat dict
+    L1L2 = "L1L2"  # {"class_name": "L1L2", "config": ...}
+    L1_OR_L2 = "L1/L2"  # tf.keras 2.3-2.11 classes L1, L2
+    NEW = "NEW"  # with module / registered_name (Keras 2.12+, 3)
+    FN = "FN"  # a function
+    CUSTOM = "CUSTOM"  # any other class
+    LAYER = "LAYER"  # an ActivityRegularization layer
+
+
+# Config field -> target. Keras 1 and Keras 2/3 names never collide.
 FIELD_TARGETS = {
-    "kernel_regularizer": "kernel",
-    "W_regularizer": "kernel",
-    "bias_regularizer": "bias",
-    "b_regularizer": "bias",
-    "activity_regularizer": "activity",
-    "recurrent_regularizer": "recurrent",
-    "U_regularizer": "recurrent",
-    "depthwise_regularizer": "depthwise",
-    "pointwise_regularizer": "pointwise",
-    "embeddings_regularizer": "embeddings",
-    "gamma_regularizer": "gamma",
-    "beta_regularizer": "beta",
-    "alpha_regularizer": "alpha",
+    "kernel_regularizer": Target.KERNEL,
+    "W_regularizer": Target.KERNEL,
+    "bias_regularizer": Target.BIAS,
+    "b_regularizer": Target.BIAS,
+    "activity_regularizer": Target.ACTIVITY,
+    "recurrent_regularizer": Target.RECURRENT,
+    "U_regularizer": Target.RECURRENT,
+    "depthwise_regularizer": Target.DEPTHWISE,
+    "pointwise_regularizer": Target.POINTWISE,
+    "embeddings_regularizer": Target.EMBEDDINGS,
+    "gamma_regularizer": Target.GAMMA,
+    "beta_regularizer": Target.BETA,
+    "alpha_regularizer": Target.ALPHA,
 }
 MODEL_CLASSES = frozenset({"Sequential", "Functional", "Model"})
 # Keys a Keras 3 / keras 2.12+ object dict carries besides class_name and config.
@@ -50,7 +80,7 @@ BUILTIN_FAMILIES = frozenset({"l1l2", "l1", "l2", "orthogonal"})
 class Regularizer:
     """One regularizer as written, normalized from any of the forms in spec §1."""
 
-    form: str  # K1, L1L2, L1/L2, NEW, FN, CUSTOM
+    form: Form
     class_name: str  # as written: WeightRegularizer, L2, pkg>ScaledL2, the function's name
     family: str  # l1l2, l1, l2, orthogonal, custom, function
     l1: float | None
@@ -148,9 +178,10 @@ def _num(value: Any) -> float | None:
 def normalize_regularizer(raw: Any) -> Regularizer:
     """Any saved form -> one Regularizer (spec §1)."""
     if isinstance(raw, str):
-        return Regularizer("FN", raw, "function", None, None, None, raw, (), True)
+        return Regularizer(Form.FN, raw, "function", None, None, None, raw, (), True)
     if not isinstance(raw, dict):
-        return Regularizer("CUSTOM", type(raw).__name__, "custom", None, None, None, raw, (), False)
+        return Regularizer(Form.CUSTOM, type(raw).__name__, "custom", None, None, None, raw, (),
+                           False)
     keys = tuple(str(k) for k in raw)
     if "class_name" not in raw:  # Keras 1: flat dict
         name = raw.get("name")
@@ -159,7 +190,7 @@ def normalize_regularizer(raw: Any) -> Regularizer:
         if family == "custom" and ("l1" in raw or "l2" in raw) and name == "(unnamed)":
             family = "l1l2"
         return Regularizer(
-            "K1", name, family, _num(raw.get("l1")), _num(raw.get("l2")), None, raw, keys, False
+            Form.K1, name, family, _num(raw.get("l1")), _num(raw.get("l2")), None, raw, keys, False
         )
     class_name = raw.get("class_name")
     class_name = class_name if isinstance(class_name, str) else repr(class_name)
@@ -168,7 +199,7 @@ def normalize_regularizer(raw: Any) -> Regularizer:
     new_form = any(k in NEW_FORM_KEYS for k in raw)
     if class_name == "function":
         name = config if isinstance(config, str) else "function"
-        return Regularizer("FN", name, "function", None, None, None, raw, keys, False)
+        return Regularizer(Form.FN, name, "function", None, None, None, raw, keys, False)
     shown = registered if isinstance(registered, str) and ">" in registered else class_name
     family = BUILTIN_CLASSES.get(class_name, "custom")
     if family != "custom" and isinstance(registered, str) and ">" in registered:
@@ -181,13 +212,13 @@ def normalize_regularizer(raw: Any) -> Regularizer:
     elif family == "l2":
         l1 = None
     if new_form:
-        form = "NEW"
+        form = Form.NEW
     elif family == "l1l2":
-        form = "L1L2"
+        form = Form.L1L2
     elif family in ("l1", "l2"):
-        form = "L1/L2"
+        form = Form.L1_OR_L2
     else:
-        form = "CUSTOM"
+        form = Form.CUSTOM
     return Regularizer(form, shown, family, l1, l2, factor, raw, keys, False)
 
 
@@ -358,10 +389,10 @@ def _add_activity_layer(
 ) -> None:
     raw = {k: config[k] for k in ("l1", "l2") if k in config}
     reg = Regularizer(
-        "LAYER", "ActivityRegularization", "l1l2", _num(raw.get("l1")), _num(raw.get("l2")),
+        Form.LAYER, "ActivityRegularization", "l1l2", _num(raw.get("l1")), _num(raw.get("l2")),
         None, raw, tuple(raw), False,
     )
     tree.sites.append(
-        Site(name, path, "ActivityRegularization", wrapper, "activity", "(layer)", reg,
+        Site(name, path, "ActivityRegularization", wrapper, Target.ACTIVITY, "(layer)", reg,
              top_index, config, v3_key)
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from regaudit.keras import ModelTree, TopLayer
-from regaudit.rules import INVALID, UNSUPPORTED, Block, Blocked
+from regaudit.rules import INVALID, UNSUPPORTED, Block
 
 if TYPE_CHECKING:
     from regaudit.importers import Profile
@@ -21,7 +21,7 @@ def unsupported_layer(cls: str) -> str:
 
 
 def layer_blocker(layer: TopLayer, profile: Profile, majors: tuple[int, ...],
-                  with_weights: bool = True) -> Blocked:
+                  with_weights: bool = True) -> Block | None:
     """Why the importer fails on this top-level layer entry, or None."""
     cls, config = layer.class_name, layer.config
     if cls in profile.model_classes:
@@ -68,7 +68,7 @@ def layer_blocker(layer: TopLayer, profile: Profile, majors: tuple[int, ...],
 
 
 def _known_or_blocker(layer: TopLayer, profile: Profile, majors: tuple[int, ...],
-                      with_weights: bool) -> Blocked:
+                      with_weights: bool) -> Block | None:
     cls = layer.class_name
     if cls in profile.throwing_layers:
         # Thrown by the class's own builder, after its regularizers were read.
@@ -114,7 +114,7 @@ MERGE_MODES = frozenset({"sum", "mul", "concat", "ave", "max"})  # a Keras 1 Mer
 
 
 def _class_rule(layer: TopLayer, profile: Profile, majors: tuple[int, ...],
-                with_weights: bool) -> Blocked:
+                with_weights: bool) -> Block | None:
     """A known class that still fails, for its config."""
     cls, config = layer.class_name, layer.config
     for key, error in REQUIRED_KEYS.get(cls, ()):
@@ -193,7 +193,7 @@ def _sample_rank(layer: TopLayer) -> int | None:
 
 
 def _input_blocker(layer: TopLayer, index: int, built: dict[str, TopLayer],
-                   sequential: bool) -> Blocked:
+                   sequential: bool) -> Block | None:
     """KerasInput takes up to 4 dimensions per sample; a TimeDistributed on 4 of them (time and
     an image) meets a 3D convolutional input type its wrapped layer does not take."""
     rank = _sample_rank(layer) if layer.class_name == "InputLayer" or index == 0 else None
@@ -214,7 +214,7 @@ def _input_blocker(layer: TopLayer, index: int, built: dict[str, TopLayer],
 
 
 def _channels_blocker(layer: TopLayer, built: dict[str, TopLayer], sequential: bool,
-                      profile: Profile) -> Blocked:
+                      profile: Profile) -> Block | None:
     effective = _effective(layer)
     if effective.class_name not in profile.input_channel_walkers or _input_channels_found(
             effective, built, sequential, profile):
@@ -228,7 +228,7 @@ def _channels_blocker(layer: TopLayer, built: dict[str, TopLayer], sequential: b
                  "IndexOutOfBoundsException: Index 0 out of bounds for length 0", late=True)
 
 
-def _shared_blocker(layer: TopLayer, profile: Profile) -> Blocked:
+def _shared_blocker(layer: TopLayer, profile: Profile) -> Block | None:
     if not (layer.inbound_nodes > 1 and profile.inbound_nodes == "all"
             and profile.shared_layer_weights == "copy_fails"):
         return None
@@ -255,7 +255,7 @@ def _outputs_sequence(layer: TopLayer) -> bool:
         effective.class_name in RECURRENT_LAYERS and bool(effective.config.get("return_sequences")))
 
 
-def _sequence_blocker(layer: TopLayer, previous: TopLayer | None, profile: Profile) -> Blocked:
+def _sequence_blocker(layer: TopLayer, previous: TopLayer | None, profile: Profile) -> Block | None:
     """Shape inference a release lacks, for the layer right before this one."""
     if previous is None:
         return None

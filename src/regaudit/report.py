@@ -3,11 +3,31 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 SCHEMA = "regaudit/1"
-OUTCOMES = ("applied", "altered", "dropped", "warned", "error", "noop")
-MODES = ("strict", "lenient")  # enforceTrainingConfig = true / false
+class Outcome(StrEnum):
+    """What the import does with one regularizer, in one mode (spec §5)."""
+
+    APPLIED = "applied"
+    ALTERED = "altered"
+    DROPPED = "dropped"
+    WARNED = "warned"
+    ERROR = "error"
+    NOOP = "noop"
+
+
+class Mode(StrEnum):
+    """enforceTrainingConfig = true / false."""
+
+    STRICT = "strict"
+    LENIENT = "lenient"
+
+
+OUTCOMES = tuple(Outcome)
+MODES = tuple(Mode)
+HELD = frozenset({Outcome.APPLIED, Outcome.ALTERED})  # DL4J holds the coefficient
 BLOCKED = "blocked"  # --fail-on's word for "the file does not import in the mode compared"
 
 

@@ -13,46 +13,66 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import NamedTuple
 
 from regaudit.coeffs import shortest
-from regaudit.keras import Regularizer, Site
+from regaudit.keras import Regularizer, Site, Target
+from regaudit.report import Outcome
+
 
 # ---- 1. Which code path reads a field --------------------------------------------------------
-# Readers: "kernel" (getWeightRegularizerFromConfig + unknown-field check), "bias" (K1 check +
-# unknown-field check, value never used), "depthwise" (L1L2-only read, no unknown-field check),
-# "batchnorm" (gamma/beta check), "never" (not looked at).
+class Reader(StrEnum):
+    """The importer's code path that reads a regularizer field."""
+
+    KERNEL = "kernel"  # getWeightRegularizerFromConfig + the unknown-field check
+    BIAS = "bias"  # the Keras 1 check + the unknown-field check; the value is never used
+    DEPTHWISE = "depthwise"  # the L1L2-only read, no unknown-field check
+    BATCHNORM = "batchnorm"  # the gamma/beta check
+    BACKWARD = "backward"  # an explicit Bidirectional backward_layer: never read
+    NEVER = "never"  # not looked at
+
+
 BACKWARD, FORWARD = "backward", "forward"  # Site.direction: an explicit backward_layer is never
 # read (§7); `layer` is then the forward direction
 DEPTHWISE_READERS = frozenset({"DepthwiseConv2D", "SeparableConv2D", "SeparableConvolution2D"})
 
 
-def reader_for(site: Site) -> str:
+def reader_for(site: Site) -> Reader:
     target, cls = site.target, site.layer_class
     if site.direction == BACKWARD:
-        return "backward"
-    if target == "kernel":
+        return Reader.BACKWARD
+    if target == Target.KERNEL:
         # Keras 1 Embedding keeps its embeddings under W_regularizer: read as the kernel.
-        return "kernel"
-    if target == "bias":
-        return "bias"
-    if target == "depthwise" and cls in DEPTHWISE_READERS:
-        return "depthwise"
-    if target in ("gamma", "beta") and cls == "BatchNormalization":
-        return "batchnorm"
-    return "never"
+        return Reader.KERNEL
+    if target == Target.BIAS:
+        return Reader.BIAS
+    if target == Target.DEPTHWISE and cls in DEPTHWISE_READERS:
+        return Reader.DEPTHWISE
+    if target in (Target.GAMMA, Target.BETA) and cls == "BatchNormalization":
+        return Reader.BATCHNORM
+    return Reader.NEVER
 
 
 def display_target(site: Site) -> str:
     """Keras 1 Embedding's W_regularizer regularizes the embeddings (spec §5)."""
-    if site.target == "kernel" and site.layer_class == "Embedding":
-        return "embeddings"
+    if site.target == Target.KERNEL and site.layer_class == "Embedding":
+        return Target.EMBEDDINGS
     return site.target
 
 
 # ---- 2. What happens in each mode ------------------------------------------------------------
-# Effects: "read" (value imported), "lost" (silently 0), "warn_read" (warning logged, value still
-# imported), "warn_lost" (warning logged, value lost), "error" (import fails).
+class Effect(StrEnum):
+    """What a code path does with a regularizer's value, in one mode."""
+
+    READ = "read"  # imported
+    LOST = "lost"  # silently 0
+    WARN_READ = "warn_read"  # a warning logged, the value still imported
+    WARN_LOST = "warn_lost"  # a warning logged, the value lost
+    ERROR = "error"  # the import fails
+
+
+READ, LOST, WARN_READ, WARN_LOST, ERROR = tuple(Effect)
 ALLOWED_KEYS = frozenset({"l1", "l2", "name", "class_name", "config"})
 
 
@@ -93,10 +113,10 @@ BATCHNORM_WARNING = BATCHNORM + "...ignoring."
 
 @dataclass(frozen=True)
 class Rule:
-    reader: str
+    reader: Reader
     when: str  # a key of CONDITIONS
-    strict: str  # effect with enforceTrainingConfig=true
-    lenient: str  # effect with enforceTrainingConfig=false
+    strict: Effect  # with enforceTrainingConfig=true
+    lenient: Effect  # with enforceTrainingConfig=false
     code: str
     message: str  # strict mode; {field}, {cls}, {key}, {target} are filled in
     lenient_message: str | None = None  # when the lenient import says something else
@@ -106,85 +126,85 @@ class Rule:
 
 RULES: tuple[Rule, ...] = (
     # kernel_regularizer / W_regularizer (KerasRegularizerUtils.getWeightRegularizerFromConfig)
-    Rule("kernel", "string", "error", "error", "STRING_CAST",
+    Rule(Reader.KERNEL, "string", ERROR, ERROR, "STRING_CAST",
          "{field} is a bare function name; the importer casts it to a map and fails "
          "(ClassCastException)", error=CCE_MAP),
-    Rule("kernel", "unknown_keys_readable", "error", "warn_read", "UNKNOWN_FIELD",
+    Rule(Reader.KERNEL, "unknown_keys_readable", ERROR, WARN_READ, "UNKNOWN_FIELD",
          "the import fails: 'Unknown regularization field {key}'",
          "warning 'Ignoring unknown regularization field {key}', then the L1L2 value is "
          "imported into the DL4J layer's l1/l2",
          error=UNKNOWN_FIELD_ERROR, warning=UNKNOWN_FIELD_WARNING),
-    Rule("kernel", "unknown_keys", "error", "warn_lost", "UNKNOWN_FIELD",
+    Rule(Reader.KERNEL, "unknown_keys", ERROR, WARN_LOST, "UNKNOWN_FIELD",
          "the import fails: 'Unknown regularization field {key}'",
          "warning 'Ignoring unknown regularization field {key}', then class {cls} is read as "
          "0.0: the regularizer is lost",
          error=UNKNOWN_FIELD_ERROR, warning=UNKNOWN_FIELD_WARNING),
-    Rule("kernel", "readable", "read", "read", "IMPORTED",
+    Rule(Reader.KERNEL, "readable", READ, READ, "IMPORTED",
          "imported into the DL4J layer's l1/l2"),
-    Rule("kernel", "any", "lost", "lost", "NOT_L1L2",
+    Rule(Reader.KERNEL, "any", LOST, LOST, "NOT_L1L2",
          "only L1L2 (or Keras 1 l1/l2 keys) is read; class {cls} becomes 0.0 with no log line"),
     # bias_regularizer / b_regularizer
-    Rule("bias", "string", "error", "error", "STRING_CAST",
+    Rule(Reader.BIAS, "string", ERROR, ERROR, "STRING_CAST",
          "{field} is a bare function name; the importer casts it to a map and fails "
          "(ClassCastException)", error=CCE_MAP),
-    Rule("bias", "k1_coefficients", "error", "error", "BIAS_K1",
+    Rule(Reader.BIAS, "k1_coefficients", ERROR, ERROR, "BIAS_K1",
          "'L1/L2 regularization for bias parameter not supported': a Keras 1 b_regularizer "
          "always fails the import",
          error=UNSUPPORTED + "{k1_key} regularization for bias parameter not supported"),
-    Rule("bias", "unknown_keys", "error", "warn_lost", "UNKNOWN_FIELD",
+    Rule(Reader.BIAS, "unknown_keys", ERROR, WARN_LOST, "UNKNOWN_FIELD",
          "the import fails: 'Unknown regularization field {key}'",
          "warning 'Ignoring unknown regularization field {key}'; bias regularizers are never "
          "imported, so it is lost",
          error=UNKNOWN_FIELD_ERROR, warning=UNKNOWN_FIELD_WARNING),
-    Rule("bias", "any", "lost", "lost", "BIAS_NOT_IMPORTED",
+    Rule(Reader.BIAS, "any", LOST, LOST, "BIAS_NOT_IMPORTED",
          "bias regularizers are never imported: no DL4J layer gets l1Bias/l2Bias"),
     # depthwise_regularizer on DepthwiseConv2D / SeparableConv2D (no unknown-field check)
-    Rule("depthwise", "string", "error", "error", "STRING_CAST",
+    Rule(Reader.DEPTHWISE, "string", ERROR, ERROR, "STRING_CAST",
          "{field} is a bare function name; the importer casts it to a map and fails "
          "(ClassCastException)", error=CCE_MAP),
-    Rule("depthwise", "readable", "read", "read", "IMPORTED",
+    Rule(Reader.DEPTHWISE, "readable", READ, READ, "IMPORTED",
          "imported into the DL4J layer's l1/l2"),
-    Rule("depthwise", "any", "lost", "lost", "NOT_L1L2",
+    Rule(Reader.DEPTHWISE, "any", LOST, LOST, "NOT_L1L2",
          "only L1L2 is read; class {cls} becomes 0.0 with no log line"),
     # gamma/beta on BatchNormalization
-    Rule("batchnorm", "any", "error", "warn_lost", "BATCHNORM_REGULARIZER",
+    Rule(Reader.BATCHNORM, "any", ERROR, WARN_LOST, "BATCHNORM_REGULARIZER",
          "the import fails: 'Regularization for BatchNormalization {target} parameter not "
          "supported'",
          "warning 'Regularization for BatchNormalization {target} parameter not supported'; "
          "the regularizer is lost",
          error=BATCHNORM_ERROR, warning=BATCHNORM_WARNING),
     # a Bidirectional's explicit backward_layer
-    Rule("backward", "any", "lost", "lost", "BACKWARD_LAYER_IGNORED",
+    Rule(Reader.BACKWARD, "any", LOST, LOST, "BACKWARD_LAYER_IGNORED",
          "Bidirectional's backward_layer is never read: DL4J rebuilds both directions from "
          "`layer`, whose regularizers then apply to the backward direction instead"),
     # every other field
-    Rule("never", "any", "lost", "lost", "NEVER_READ", "{field} is never read by the importer"),
+    Rule(Reader.NEVER, "any", LOST, LOST, "NEVER_READ", "{field} is never read by the importer"),
 )
 
 # Why a field is never read, shown after the rule's message.
 NEVER_READ_WHY = {
-    "activity": "activity regularizers are not supported (the docs say a warning is logged; "
+    Target.ACTIVITY: "activity regularizers are not supported (the docs say a warning is logged; "
     "the code logs nothing)",
-    "recurrent": "DL4J has no separate recurrent regularization",
-    "pointwise": "only the depthwise value is read (it then covers the pointwise weights too)",
-    "embeddings": "Keras 2+ Embedding regularizers are not read",
-    "alpha": "PReLU alpha regularizers are not read",
-    "gamma": "only BatchNormalization checks gamma regularizers",
-    "beta": "only BatchNormalization checks beta regularizers",
-    "depthwise": "depthwise regularizers are read only on DepthwiseConv2D and SeparableConv2D",
+    Target.RECURRENT: "DL4J has no separate recurrent regularization",
+    Target.POINTWISE: "only the depthwise value is read (it then covers the pointwise weights too)",
+    Target.EMBEDDINGS: "Keras 2+ Embedding regularizers are not read",
+    Target.ALPHA: "PReLU alpha regularizers are not read",
+    Target.GAMMA: "only BatchNormalization checks gamma regularizers",
+    Target.BETA: "only BatchNormalization checks beta regularizers",
+    Target.DEPTHWISE: "depthwise regularizers are read only on DepthwiseConv2D and SeparableConv2D",
 }
 
 # Imported, but DL4J regularizes more weights than Keras did (spec §4).
 EXTRA_WEIGHTS = {
-    ("kernel", "LSTM"): "recurrent",
-    ("kernel", "SimpleRNN"): "recurrent",
-    ("depthwise", "SeparableConv2D"): "pointwise",
-    ("depthwise", "SeparableConvolution2D"): "pointwise",
+    (Target.KERNEL, "LSTM"): Target.RECURRENT,
+    (Target.KERNEL, "SimpleRNN"): Target.RECURRENT,
+    (Target.DEPTHWISE, "SeparableConv2D"): Target.POINTWISE,
+    (Target.DEPTHWISE, "SeparableConvolution2D"): Target.POINTWISE,
 }
 
 
-def first_rule(reader: str, reg: Regularizer) -> Rule:
-    for rule in RULES:
+def first_rule(table: tuple[Rule, ...], reader: Reader, reg: Regularizer) -> Rule:
+    for rule in table:
         if rule.reader == reader and CONDITIONS[rule.when](reg):
             return rule
     raise AssertionError(f"no rule for reader {reader}")  # the 'any' rows make this unreachable
@@ -193,7 +213,7 @@ def first_rule(reader: str, reg: Regularizer) -> Rule:
 # ---- 3. Effect -> outcome --------------------------------------------------------------------
 @dataclass
 class Decision:
-    outcome: str
+    outcome: Outcome
     codes: list[str]
     message: str
     importer_error: str | None = None  # when the outcome is error: the exception it causes
@@ -203,13 +223,13 @@ class Decision:
 def finish(effect: str, rule_code: str, message: str, site: Site,
            error: str | None = None) -> Decision:
     reg = site.regularizer
-    if effect == "error":
-        return Decision("error", [rule_code], message, error)
+    if effect == ERROR:
+        return Decision(Outcome.ERROR, [rule_code], message, error)
     if reg.is_zero:
-        return Decision("noop", [rule_code, "ZERO_COEFFICIENTS"],
+        return Decision(Outcome.NOOP, [rule_code, "ZERO_COEFFICIENTS"],
                         f"all coefficients are 0: nothing to carry ({message})")
-    if effect in ("read", "warn_read"):
-        codes = [rule_code] if effect == "read" else [rule_code, "IMPORTED_AFTER_WARNING"]
+    if effect in (READ, WARN_READ):
+        codes = [rule_code] if effect == READ else [rule_code, "IMPORTED_AFTER_WARNING"]
         notes = []
         if (reg.l2 or 0) > 0:
             codes.append("L2_HALVED")
@@ -219,11 +239,11 @@ def finish(effect: str, rule_code: str, message: str, site: Site,
             codes.append("EXTRA_WEIGHTS")
             notes.append(f"DL4J also applies it to the {extra} weights")
         if notes:
-            return Decision("altered", codes, f"{message}, but altered: " + "; ".join(notes))
-        return Decision("applied", codes, f"{message}, with the same effect as in Keras")
-    if effect == "warn_lost":
-        return Decision("warned", [rule_code], message)
-    return Decision("dropped", [rule_code], message)
+            return Decision(Outcome.ALTERED, codes, f"{message}, but altered: " + "; ".join(notes))
+        return Decision(Outcome.APPLIED, codes, f"{message}, with the same effect as in Keras")
+    if effect == WARN_LOST:
+        return Decision(Outcome.WARNED, [rule_code], message)
+    return Decision(Outcome.DROPPED, [rule_code], message)
 
 
 def _fill(template: str, site: Site, each: str = "") -> str:
@@ -239,14 +259,16 @@ def _fill(template: str, site: Site, each: str = "") -> str:
     )
 
 
-def decide(site: Site, blocker: Blocked) -> tuple[Decision, Decision]:
-    """(strict, lenient) decisions for one regularizer. `blocker` is a layer/file-level error."""
+def decide(site: Site, blocker: Block | None,
+           table: tuple[Rule, ...] = RULES) -> tuple[Decision, Decision]:
+    """(strict, lenient) decisions for one regularizer, by the first row of `table` (a
+    profile's rules) that holds. `blocker` is a layer/file-level error met before it."""
     if blocker:
         code, message, error = blocker.code, blocker.message, blocker.importer_error
-        return (Decision("error", [code], message, error),
-                Decision("error", [code], message, error))
+        return (Decision(Outcome.ERROR, [code], message, error),
+                Decision(Outcome.ERROR, [code], message, error))
     reader = reader_for(site)
-    rule = first_rule(reader, site.regularizer)
+    rule = first_rule(table, reader, site.regularizer)
     message = _fill(rule.message, site)
     if rule.code == "NEVER_READ" and site.target in NEVER_READ_WHY:
         message += f": {NEVER_READ_WHY[site.target]}"
@@ -254,7 +276,7 @@ def decide(site: Site, blocker: Blocked) -> tuple[Decision, Decision]:
     error = _fill(rule.error, site) if rule.error else None
     strict_decision = finish(rule.strict, rule.code, message, site, error)
     lenient_decision = finish(rule.lenient, rule.code, lenient, site, error)
-    if rule.warning and rule.lenient.startswith("warn"):
+    if rule.warning and rule.lenient in (WARN_READ, WARN_LOST):
         each = unknown_keys(site.regularizer) if "{each}" in rule.warning else [""]
         lenient_decision.warnings = [_fill(rule.warning, site, key) for key in each]
     return strict_decision, lenient_decision
@@ -271,8 +293,6 @@ class Block(NamedTuple):
     # inference or the weight copy): their own rules still apply. False: thrown before.
     late: bool = False
 
-
-Blocked = Block | None
 INVALID = "InvalidKerasConfigurationException: "
 
 
@@ -281,7 +301,7 @@ INVALID = "InvalidKerasConfigurationException: "
 def documented_equivalent(site: Site) -> str:
     """What DL4J's documentation page says the regularizer maps to."""
     reg = site.regularizer
-    if site.target == "activity":
+    if site.target == Target.ACTIVITY:
         return "not supported (docs: a warning is logged)"
     if reg.family == "l1":
         return f"L1Regularization({shortest(reg.l1)})"
@@ -299,18 +319,18 @@ def documented_equivalent(site: Site) -> str:
 
 # DL4J setter per target (Keras L2 = DL4J l2 × 2, spec §4), or why there is none.
 RECOMMEND_SETTER = {
-    "kernel": (".l1", ".l2"),
-    "embeddings": (".l1", ".l2"),
-    "alpha": (".l1", ".l2"),
-    "depthwise": (".l1", ".l2"),
-    "bias": (".l1Bias", ".l2Bias"),
+    Target.KERNEL: (".l1", ".l2"),
+    Target.EMBEDDINGS: (".l1", ".l2"),
+    Target.ALPHA: (".l1", ".l2"),
+    Target.DEPTHWISE: (".l1", ".l2"),
+    Target.BIAS: (".l1Bias", ".l2Bias"),
 }
 RECOMMEND_NONE = {
-    "activity": "no DL4J equivalent",
-    "recurrent": "none separate (the kernel's .l1/.l2 covers them)",
-    "pointwise": "none separate (the depthwise .l1/.l2 covers them)",
-    "gamma": "no DL4J equivalent",
-    "beta": "no DL4J equivalent",
+    Target.ACTIVITY: "no DL4J equivalent",
+    Target.RECURRENT: "none separate (the kernel's .l1/.l2 covers them)",
+    Target.POINTWISE: "none separate (the depthwise .l1/.l2 covers them)",
+    Target.GAMMA: "no DL4J equivalent",
+    Target.BETA: "no DL4J equivalent",
 }
 
 
