@@ -83,10 +83,10 @@ def test_the_optimizer_switch_per_release() -> None:
 def test_shared_layers_per_release() -> None:
     shared = FIXTURES / "keras-2.3.1" / "shared.h5"
     assert verdicts(shared, PROFILES["dl4j-1.0.0-beta7"])[:2] == (True, True)  # first call only
-    assert verdicts(shared, PROFILES["dl4j-1.0.0-M1"])[2] == ["SHARED_LAYER_WEIGHTS"]
+    assert verdicts(shared, PROFILES["dl4j-1.0.0-M1"])[2] == ["WEIGHTS_SHAPE"]
     report = audit_path(str(shared), profile=DEFAULT).to_dict()
     assert report["verdict"]["importable_strict"] is True
-    assert [n["code"] for n in report["notes"]] == ["SHARED_LAYER_MERGED"]
+    assert [n["code"] for n in report["notes"]] == ["WEIGHTS_NOT_STORED"]
 
 
 def test_index_html_offers_every_profile_with_the_default_selected() -> None:
@@ -117,3 +117,28 @@ def test_cli_importer_names_the_profile_in_the_report() -> None:
     report = json.loads(done.stdout)
     assert report["importer"] == "dl4j-1.0.0-beta7" and "releases" not in report
     assert report["verdict"]["importable_strict"] is False
+
+
+def test_an_image_input_takes_its_axis_from_a_conv2d_after_it_in_m1_only(tmp_path: Path) -> None:
+    """M1 and M1.1 give an image input a following Conv2D's channels axis; beta7 never does,
+    and M2's layerHasConvolutionLayout no longer counts a Conv2D, so there a channels_first
+    Conv2D reads a Keras 2 TensorFlow input the other way (seen on M1 and M2 with
+    version0003.h5 of the wild corpus)."""
+    conv = {"class_name": "Conv2D", "name": "conv", "inbound_nodes": [[["image", 0, 0, {}]]],
+            "config": {"name": "conv", "filters": 3, "kernel_size": [2, 2],
+                       "data_format": "channels_first", "use_bias": True}}
+    model = {"class_name": "Model", "keras_version": "2.1.2", "backend": "tensorflow",
+             "config": {"name": "m", "layers": [
+                 {"class_name": "InputLayer", "name": "image", "inbound_nodes": [],
+                  "config": {"name": "image", "batch_input_shape": [None, 2, 5, 5]}}, conv],
+                 "input_layers": [["image", 0, 0]], "output_layers": [["conv", 0, 0]]}}
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(model))
+
+    def misread(name: str) -> bool:
+        notes = audit_path(str(path), profile=PROFILES[name]).to_dict()["notes"]
+        return "INPUT_CHANNELS_MISREAD" in {n["code"] for n in notes}
+
+    assert [misread(n) for n in ("dl4j-1.0.0-beta7", "dl4j-1.0.0-M1", "dl4j-1.0.0-M1.1",
+                                 "dl4j-1.0.0-M2", "dl4j-1.0.0-M2.1")] == [
+        True, False, False, True, True]

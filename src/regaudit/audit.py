@@ -24,10 +24,6 @@ from regaudit.training import Failure, import_training, java_class
 from regaudit.weights import find_tensors
 
 TOP_LEVEL_WEIGHTS = "top_level_model_weights"
-SHARED_NOTE = (
-    "{name} is called on {n} inputs (a shared layer): DL4J imports it once, over all its inputs "
-    "merged, so its weights have another shape than the file's and do not hold the stored values"
-)
 CHANNELS_FIRST_NOTE = (
     "channels_first layers ({layers}): DL4J infers the model's shapes with the channels axis "
     "misplaced (in a functional model; 1.0.0-beta7 in any model), so the import fails in its "
@@ -46,10 +42,6 @@ MISREAD_NOTE = (
     "for that input (DL4J takes an input's channels axis from the layer listed after it, or "
     "from the backend): its DL4J weights are not the stored ones, and the import may fail in "
     "shape inference, so the verdict is unknown"
-)
-RESHAPED_NOTE = (
-    "{name}: DL4J builds this Keras 1 {cls} with another shape than the stored kernel, so it does "
-    "not hold the stored values and its score is not the file's"
 )
 NOT_STORED_PENALTY = ("DL4J's score is unknown: this layer's DL4J weights are not the stored "
                       "ones (another shape, values not copied)")
@@ -219,9 +211,10 @@ def audit_source(source: ModelSource, profile: Profile = DEFAULT,
                                            block.importer_error))
     _hazards(report, tree, profile)
 
-    not_stored = _not_stored(tree, profile, majors)
+    not_stored = _misshaped(tree, profile, majors, report, layer_blocks)
     if tree.root_class not in profile.sequential_roots:
-        for index, source_name in layers.misread_image_inputs(tree, major, source.backend).items():
+        for index, source_name in layers.misread_image_inputs(
+                tree, major, source.backend, profile).items():
             report.undecided |= set(MODES)
             not_stored.setdefault(index, ("INPUT_CHANNELS_MISREAD", MISREAD_NOTE.format(
                 name=tree.top_layers[index].name, input=source_name)))
@@ -257,20 +250,25 @@ def audit_source(source: ModelSource, profile: Profile = DEFAULT,
     return report
 
 
-def _not_stored(tree: ModelTree, profile: Profile,
-                majors: tuple[int, ...]) -> dict[int, tuple[str, str]]:
-    """Top-level layers whose DL4J weights are not the stored ones -> (note code, note): DL4J's
-    score for them cannot be known from the file."""
+def _misshaped(tree: ModelTree, profile: Profile, majors: tuple[int, ...],
+               report: Report, layer_blocks: dict[int, Block]) -> dict[int, tuple[str, str]]:
+    """Layers built with another shape than their stored weights: where the copy fails, a
+    blocking reason; else {index: (note code, note)} for layers whose DL4J weights are not the
+    stored ones (their DL4J score cannot be known from the file)."""
     out = {}
-    misshaped = frozenset().union(*(profile.misshaped_layers.get(m, frozenset()) for m in majors))
-    for i, layer in enumerate(tree.top_layers):
-        if (layer.inbound_nodes > 1 and profile.inbound_nodes == "all"
-                and profile.shared_layer_weights == "not_stored"):
-            out[i] = ("SHARED_LAYER_MERGED",
-                      SHARED_NOTE.format(name=layer.name, n=layer.inbound_nodes))
-        elif layer.class_name in misshaped:
-            out[i] = ("WEIGHTS_RESHAPED", RESHAPED_NOTE.format(name=layer.name,
-                                                              cls=layer.class_name))
+    for index, why in layers.misshaped(tree, profile, majors).items():
+        if profile.weight_copy == "fails":
+            if index not in layer_blocks:
+                block = Block("WEIGHTS_SHAPE", f"{why}, and copying the stored weights into "
+                              "that shape fails", f"{rules.INVALID}Cannot assign arrays",
+                              late=True)
+                layer_blocks[index] = block
+                report.blocking.append(Blocker(tree.top_layers[index].name, block.code,
+                                               block.message, list(MODES),
+                                               block.importer_error))
+        else:
+            out[index] = ("WEIGHTS_NOT_STORED", f"{why}: its weights have another shape than "
+                          "the file's and do not hold the stored values")
     return out
 
 

@@ -95,11 +95,13 @@ _TABLE = (
     _code("UPSAMPLING_SIZES", "finding blocker", "error",
           "1.0.0-beta7 only: UpSampling2D with unequal sizes fails ('First and second size "
           "arguments have to be the same'). Use a later release."),
-    _code("SHARED_LAYER_WEIGHTS", "finding blocker", "error",
-          "1.0.0-M1 and M1.1: a layer a functional model calls on several inputs is built over "
-          "all of them merged, and copying its stored weights into that shape fails ('Cannot "
-          "assign arrays'). Use 1.0.0-beta7 (reads the first call only) or M2 and later "
-          "(imports, with weights that are not the stored ones)."),
+    _code("WEIGHTS_SHAPE", "finding blocker", "error",
+          "1.0.0-M1 and M1.1: DL4J builds the layer with another shape than its stored weights "
+          "(a layer a functional model calls on several inputs, built over all of them merged; "
+          "a Keras 1 Deconvolution2D or Convolution3D; a Conv3D; a Dense after a Permute), and "
+          "copying the weights into that shape fails ('Cannot assign arrays'). Use 1.0.0-M2 or "
+          "later (imports; a shared or Keras 1 layer then holds values that are not the stored "
+          "ones)."),
     _code("MISSING_CONFIG_KEY", "finding blocker", "error",
           "The layer's config lacks a key the importer reads under its Keras 2 name whatever the "
           "Keras version (`rate` for SpatialDropout/GaussianDropout/AlphaDropout, "
@@ -209,10 +211,9 @@ NOTES: dict[str, str] = {
     "read, no penalty from them.",
     "WEIGHTS_OUTSIDE_FILE": "Some weights are stored outside the file (external storage, "
     "links, virtual datasets): not followed, not read.",
-    "SHARED_LAYER_MERGED": "A layer called on several inputs: DL4J imports it once over all "
-    "inputs merged, so its weights are not the stored ones and its DL4J score is unknown.",
-    "WEIGHTS_RESHAPED": "A Keras 1 layer DL4J builds with another shape than the stored "
-    "kernel: it does not hold the stored values and its DL4J score is unknown.",
+    "WEIGHTS_NOT_STORED": "A layer DL4J builds with another shape than its stored weights (a "
+    "shared layer built over all its inputs merged, a mis-sized Keras 1 layer): it imports "
+    "without the stored values, and its DL4J score is unknown.",
     "INPUT_CHANNELS_MISREAD": "A layer reads its image input with the channels on the other "
     "axis than DL4J assumes for that input: its DL4J weights are not the stored ones, and the "
     "verdict is unknown.",

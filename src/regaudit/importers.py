@@ -139,10 +139,10 @@ class Profile:
     default_updater: str  # what every layer gets when no training config is imported
     # The graph.
     inbound_nodes: str  # "first": only a layer's first call is read; "all": every call merged
-    # A shared layer: "stored" (built on its first call, stored weights fit), "copy_fails"
-    # (built over every call merged; the weight copy fails) or "not_stored" (same, imported
-    # with values that are not the stored ones).
-    shared_layer_weights: str
+    # Copying stored weights into a DL4J parameter of another shape (a shared layer built over
+    # every call merged, a mis-sized layer): "fails" ("Cannot assign arrays") or "silent" (it
+    # copies, and the layer does not hold the stored values).
+    weight_copy: str
     input_channel_walkers: frozenset[str]  # classes that find their input channels by walking
     sized_layers: frozenset[str]  # ... back to one of these (size known when built)
     # Release-specific failures (a rule each; see audit.py and rules.py).
@@ -151,14 +151,21 @@ class Profile:
     upsampling2d_equal_sizes: bool  # UpSampling2D size must be (n, n)
     # Orthogonal initial values by an SVD that can run for minutes or never end.
     orthogonal_svd_layers: frozenset[str]
+    # Classes an image input takes its channels axis from when listed right after it
+    # (KerasModel.inferOutputTypes, ConvolutionUtils.layerHasConvolutionLayout); empty: the
+    # input keeps its own. M2's check lost ConvolutionLayer and SubsamplingLayer (Conv2D, the
+    # poolings) to an && / || precedence slip.
+    input_axis_layers: frozenset[str]
     # Layers built with another shape than the stored kernel (Keras major -> classes): DL4J does
     # not hold the stored values, so its score is not the file's.
     misshaped_layers: Mapping[int, frozenset[str]]
+    # A Dense right after a Permute: "type_error" (it is given the sequence as it is),
+    # "misshaped" (its input size is the Permute's wrong one), or "" (imports).
+    dense_after_permute: str
     # Shape inference this release lacks: a BatchNormalization right after a layer that outputs a
-    # sequence (what the import then throws; "" when it imports); a Dense right after a Permute;
-    # channels_first layers in a Sequential model.
+    # sequence (what the import then throws; "" when it imports); channels_first layers in a
+    # Sequential model.
     batchnorm_on_sequence_error: str
-    dense_after_permute_fails: bool
     channels_first_sequential_unknown: bool
     # Layers whose regularization DL4J applies but leaves out of calcRegularizationScore
     # (SameDiff layers: the score of an AbstractLayer is 0).
@@ -192,7 +199,7 @@ BETA7 = Profile(
     loss_object_unwrapped=False,
     default_updater="Sgd",
     inbound_nodes="first",
-    shared_layer_weights="stored",
+    weight_copy="fails",
     input_channel_walkers=frozenset({"DepthwiseConv2D"}),
     sized_layers=frozenset(
         """
@@ -205,12 +212,23 @@ BETA7 = Profile(
     sequential_batchnorm_fails=False,
     upsampling2d_equal_sizes=True,
     orthogonal_svd_layers=frozenset(),
+    input_axis_layers=frozenset(),
     misshaped_layers=MappingProxyType({}),
+    dense_after_permute="type_error",
     batchnorm_on_sequence_error="IllegalStateException: Invalid input type: Batch norm layer "
     "expected input of type CNN, CNN Flat or FF",
-    dense_after_permute_fails=True,
     channels_first_sequential_unknown=True,
     unscored_layers=frozenset({"LocallyConnected1D"}),
+)
+
+
+# Keras classes DL4J builds as layers with a 2D convolution layout but not as a ConvolutionLayer
+# or SubsamplingLayer.
+_CONVOLUTION_LAYOUT = frozenset(
+    """
+    UpSampling2D ZeroPadding2D Cropping2D SeparableConv2D SeparableConvolution2D DepthwiseConv2D
+    Deconvolution2D Conv2DTranspose
+    """.split()
 )
 
 
@@ -227,17 +245,23 @@ M1 = _release(
      "lowercases loss names", "reads every call of a layer (a shared layer's stored weights "
      "then fail to copy)", "UpSampling2D takes unequal sizes", "reads data formats anew: "
      "a Dense after a Permute and channels_first Sequential models import; Keras 1 "
-     "Deconvolution2D and Convolution3D get another shape"),
+     "Deconvolution2D and Convolution3D get another shape", "an image input takes its channels "
+     "axis from the convolution or pooling layer listed after it"),
     known_layers=_add(BETA7.known_layers, "Maximum", "maximum", "UpSampling3D"),
     functional_roots=frozenset({"Model", "Functional"}),
     root_error="Expected model class name Model or Functional (found {root})",
     loss_lowercase=True,
     inbound_nodes="all",
-    shared_layer_weights="copy_fails",
     upsampling2d_equal_sizes=False,
-    misshaped_layers=MappingProxyType({1: frozenset({"Deconvolution2D", "Convolution3D"})}),
-    dense_after_permute_fails=False,
+    misshaped_layers=MappingProxyType({1: frozenset({"Deconvolution2D", "Convolution3D"}),
+                                       2: frozenset({"Conv3D"})}),
+    dense_after_permute="misshaped",
     channels_first_sequential_unknown=False,
+    input_axis_layers=_CONVOLUTION_LAYOUT | frozenset(
+        """
+        Conv2D Convolution2D AtrousConvolution2D Conv1D Convolution1D AtrousConvolution1D
+        MaxPooling2D AveragePooling2D MaxPooling1D AveragePooling1D
+        """.split()),
 )
 M1_1 = _release(
     M1, "1.0.0-M1.1",
@@ -251,14 +275,20 @@ M2 = _release(
     M1_1, "1.0.0-M2",
     ("builds Conv3DTranspose", "skips top_level_model_weights (Keras >= 2.7 files import)",
      "BatchNormalization in a Sequential model imports again, also after a sequence",
-     "a shared layer imports, with weights that are not the stored ones",
-     "the native SVD behind orthogonal initial values can hang"),
+     "weights copied into another shape no longer fail (a shared layer imports, with values "
+     "that are not the stored ones)", "3D layers and a Dense after a Permute get their sizes "
+     "right",
+     "the native SVD behind orthogonal initial values can hang", "an image input no longer takes "
+     "its channels axis from a Conv2D or a pooling layer after it (an && / || slip)"),
     known_layers=_add(M1_1.known_layers, "Conv3DTranspose"),
     sized_layers=M1_1.sized_layers | {"Conv3DTranspose"},
     top_level_weights_fail=False,
     sequential_batchnorm_fails=False,
-    shared_layer_weights="not_stored",
+    weight_copy="silent",
+    misshaped_layers=MappingProxyType({1: frozenset({"Deconvolution2D", "Convolution3D"})}),
+    dense_after_permute="",
     orthogonal_svd_layers=frozenset({"LSTM"}),
+    input_axis_layers=_CONVOLUTION_LAYOUT,
     batchnorm_on_sequence_error="",
 )
 M2_1 = _release(

@@ -228,16 +228,6 @@ def _channels_blocker(layer: TopLayer, built: dict[str, TopLayer], sequential: b
                  "IndexOutOfBoundsException: Index 0 out of bounds for length 0", late=True)
 
 
-def _shared_blocker(layer: TopLayer, profile: Profile) -> Block | None:
-    if not (layer.inbound_nodes > 1 and profile.inbound_nodes == "all"
-            and profile.shared_layer_weights == "copy_fails"):
-        return None
-    return Block("SHARED_LAYER_WEIGHTS", f"{layer.name} is called on {layer.inbound_nodes} "
-                 "inputs (a shared layer): this release builds it over all of them merged, and "
-                 "copying the stored weights into that other shape fails",
-                 f"{INVALID}Cannot assign arrays", late=True)
-
-
 # Layers whose output is a sequence (time steps × features) whatever their config; recurrent
 # layers too when they return sequences.
 SEQUENCE_LAYERS = frozenset(
@@ -265,7 +255,7 @@ def _sequence_blocker(layer: TopLayer, previous: TopLayer | None, profile: Profi
         return Block("BATCHNORM_ON_SEQUENCE", f"a BatchNormalization right after "
                      f"{previous.class_name}, which outputs a sequence: this release's shape "
                      "inference does not take it", profile.batchnorm_on_sequence_error, late=True)
-    if (cls == "Dense" and profile.dense_after_permute_fails
+    if (cls == "Dense" and profile.dense_after_permute == "type_error"
             and _effective(previous).class_name == "Permute"):
         return Block("DENSE_AFTER_PERMUTE", "a Dense right after a Permute: this release gives "
                      "it the Permute's sequence without the step that flattens it",
@@ -284,11 +274,32 @@ def graph_blockers(tree: ModelTree, profile: Profile) -> dict[int, Block]:
             built.get(layer.inbound[0]) if layer.inbound else None)
         block = (_input_blocker(layer, index, built, sequential)
                  or _channels_blocker(layer, built, sequential, profile)
-                 or _shared_blocker(layer, profile)
                  or _sequence_blocker(layer, previous, profile))
         if block:
             out[index] = block
         built[layer.name] = layer
+    return out
+
+
+def misshaped(tree: ModelTree, profile: Profile, majors: tuple[int, ...]) -> dict[int, str]:
+    """Top-level layers DL4J builds with another shape than their stored weights -> why: a
+    shared layer built over every call merged, a class this release sizes wrongly, a Dense
+    after a Permute. What the copy then does is the profile's `weight_copy`."""
+    sequential = tree.root_class in profile.sequential_roots
+    classes = frozenset().union(*(profile.misshaped_layers.get(m, frozenset()) for m in majors))
+    out = {}
+    for index, layer in enumerate(tree.top_layers):
+        previous = tree.top_layers[index - 1] if sequential and index else None
+        if layer.inbound_nodes > 1 and profile.inbound_nodes == "all":
+            out[index] = (f"{layer.name} is called on {layer.inbound_nodes} inputs (a shared "
+                          "layer): DL4J builds it once, over all of them merged")
+        elif _effective(layer).class_name in classes:
+            out[index] = (f"{layer.name}: DL4J builds this {_effective(layer).class_name} with "
+                          "another shape than the stored kernel")
+        elif (profile.dense_after_permute == "misshaped" and previous is not None
+              and _effective(layer).class_name == "Dense"
+              and _effective(previous).class_name == "Permute"):
+            out[index] = f"{layer.name}: DL4J sizes a Dense after a Permute from the wrong axis"
     return out
 
 
@@ -302,14 +313,6 @@ def uses_channels_first(tree: ModelTree) -> list[str]:
 # Keras classes whose DL4J layer passes ConvolutionUtils.layerHasConvolutionLayout (its operator
 # precedence leaves plain convolutions and pooling out): the only layers an input takes its
 # channels axis from when it is listed right before them.
-CONVOLUTION_LAYOUT = frozenset(
-    """
-    UpSampling2D ZeroPadding2D Cropping2D SeparableConv2D SeparableConvolution2D DepthwiseConv2D
-    Deconvolution2D Conv2DTranspose
-    """.split()
-)
-
-
 def _channels(config: dict) -> str | None:
     """A layer's channels axis as configured: "first", "last" or None."""
     order = config.get("data_format") or config.get("dim_ordering")
@@ -317,16 +320,16 @@ def _channels(config: dict) -> str | None:
             "tf": "last"}.get(order) if isinstance(order, str) else None
 
 
-def misread_image_inputs(tree: ModelTree, major: int | None,
-                         backend: str | None) -> dict[int, str]:
+def misread_image_inputs(tree: ModelTree, major: int | None, backend: str | None,
+                         profile: Profile) -> dict[int, str]:
     """Layers fed an image input whose channels axis DL4J takes wrongly -> the input's name.
 
     KerasModel.inferOutputTypes gives an image input the channels axis of the layer listed right
-    after it when that one has a convolution layout (the axis then holds for later inputs
-    too); otherwise the input's own: channels_last for a Keras 2 TensorFlow file, channels_first
-    (Theano) for a Keras 1 file, whose layers get no backend. A layer that reads its input
-    the other way gets the wrong number of channels: its weights are not the stored ones, and
-    shape inference may fail further on.
+    after it when that one has a convolution layout (profile.input_axis_layers; the axis then
+    holds for later inputs too); otherwise the input's own: channels_last for a Keras 2
+    TensorFlow file, channels_first (Theano) for a Keras 1 file, whose layers get no backend.
+    A layer that reads its input the other way gets the wrong number of channels: its weights
+    are not the stored ones, and shape inference may fail further on.
     """
     guessed: dict[str, str] = {}
     model_axis = None
@@ -335,7 +338,7 @@ def misread_image_inputs(tree: ModelTree, major: int | None,
         if layer.class_name != "InputLayer" or _sample_rank(layer) != 3:
             continue
         following = _effective(layers[i + 1]) if i + 1 < len(layers) else None
-        if following is not None and following.class_name in CONVOLUTION_LAYOUT:
+        if following is not None and following.class_name in profile.input_axis_layers:
             model_axis = _channels(following.config) or model_axis
         own = "last" if major == 2 and backend in ("tensorflow", "cntk") else "first"
         guessed[layer.name] = model_axis or own

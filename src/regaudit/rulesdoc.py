@@ -131,9 +131,11 @@ def _graph_section() -> list[Block]:
             "in a Sequential model it always fails: the layers are linked only after they are "
             "built.",
             "A layer a functional model calls on several inputs (a shared layer) is imported "
-            "once, over all its inputs merged: its DL4J weights have another shape than the "
-            "file's, the stored values are not the ones DL4J holds, and DL4J's score is not the "
-            "file's (note `SHARED_LAYER_MERGED`).",
+            "once, over all its inputs merged (from 1.0.0-M1): its DL4J weights have another "
+            "shape than the file's. M1 and M1.1 then fail to copy the stored weights (blocker "
+            "`WEIGHTS_SHAPE`); from M2 the copy goes through, the stored values are not the ones "
+            "DL4J holds, and DL4J's score is not the file's (note `WEIGHTS_NOT_STORED`). The "
+            "same holds for the classes a release builds with another shape (release table).",
         ]),
         ("h2", "Where the outcome depends on more than these tables"),
         ("ul", [
@@ -161,25 +163,30 @@ RELEASE_FIELDS = {
     "loss_lowercase": "loss names lowercased",
     "loss_object_unwrapped": "tf.keras loss object read",
     "inbound_nodes": "calls of a layer read",
-    "shared_layer_weights": "a shared layer's stored weights",
+    "weight_copy": "stored weights copied into another shape",
     "sized_layers": "classes a DepthwiseConv2D's walk stops at",
     "top_level_weights_fail": "Keras 2.7+ top_level_model_weights fails",
     "sequential_batchnorm_fails": "BatchNormalization in a Sequential model fails",
     "upsampling2d_equal_sizes": "UpSampling2D needs equal sizes",
     "orthogonal_svd_layers": "orthogonal initial values can hang",
-    "misshaped_layers": "Keras 1 classes built with another shape",
+    "misshaped_layers": "classes built with another shape",
+    "input_axis_layers": "an image input takes its channels axis from a following",
     "batchnorm_on_sequence_error": "BatchNormalization after a sequence fails with",
-    "dense_after_permute_fails": "Dense after Permute fails",
+    "dense_after_permute": "Dense after Permute",
     "channels_first_sequential_unknown": "channels_first Sequential: verdict unknown",
 }
 
 
 def _value(name: str, value: object, before: object) -> str:
     """A profile field's value, as the change from the release before when it is a set."""
-    if name in ("known_layers", "misshaped_layers"):  # Keras 2 names; Keras 1 ones
-        major = 2 if name == "known_layers" else 1
-        value = value.get(major, frozenset())
-        before = before.get(major, frozenset()) if before is not None else None
+    if name == "known_layers":  # Keras 2 names
+        value = value.get(2, frozenset())
+        before = before.get(2, frozenset()) if before is not None else None
+    if name == "misshaped_layers":  # per Keras major
+        def tagged(by_major):
+            return frozenset(f"{c} (Keras {m})" for m, cs in by_major.items() for c in cs)
+        value = tagged(value)
+        before = tagged(before) if before is not None else None
     if name == "optimizers":
         cases = {k: (c.reads, c.optional) for k, c in value.items()}
         old = {k: (c.reads, c.optional) for k, c in before.items()} if before else None

@@ -56,7 +56,7 @@ ACTIONS = {
     "BACKEND_MISSING": "re-save the model with Keras 2, which writes the backend attribute",
     "BATCHNORM_NO_INBOUND": "use DL4J 1.0.0-M2 or later, or a functional model",
     "UPSAMPLING_SIZES": "use DL4J 1.0.0-M1 or later, or equal sizes in {layer}",
-    "SHARED_LAYER_WEIGHTS": "use DL4J 1.0.0-beta7, or call {layer} once",
+    "WEIGHTS_SHAPE": "use DL4J 1.0.0-M2 or later",
     "TOP_LEVEL_WEIGHTS": "use DL4J 1.0.0-M2 or later",
     "MISSING_CONFIG_KEY": "re-save the model with Keras 2",
     "MERGE_MODE": "replace the Merge {layer} with a mode DL4J builds (sum, mul, concat, ave, max)",
