@@ -67,6 +67,7 @@ worker.onmessage = ({ data }) => {
   } else if (data.type === "ready") {
     booted = true;
     bootTimes.ready = data.ms;
+    if (data.boot) root.dataset.boot = data.boot; // "snapshot" or "fresh" (see worker.js)
     // For benchmarks: ms from the worker's start to each stage (pyodide, wheel, app, ready,
     // then h5wasm, hdf5 and warm, which may come after "ready").
     root.dataset.bootTimes = JSON.stringify(bootTimes);

@@ -1,26 +1,57 @@
-// The module Web Worker: boots Pyodide, installs the regaudit wheel (fetched from this origin
-// while Pyodide boots), imports app.py, posts `ready`, then loads h5wasm; audits files one at a
-// time (the first waits for h5wasm if it is still loading).
+// The module Web Worker: starts Python (Pyodide) with regaudit imported, and h5wasm beside it;
+// then audits files one at a time.
+//
+// Python starts from the memory snapshot build.py made (snapshot.mjs): a Pyodide that has
+// already booted and imported regaudit, restored in one copy. When the snapshot cannot be used
+// (missing, damaged: its size and SHA-256 are in build.json; or made by another Pyodide build,
+// which Pyodide itself refuses), Python boots afresh instead: Pyodide, then the regaudit wheel
+// unpacked and app imported. h5wasm loads at the same time; "ready" means both are up, so the
+// first file does not wait for anything.
 //
 // Messages in:  {type: "audit", id, file: File}
 // Messages out: {type: "progress", text, step, steps, ms} | {type: "timing", stage, ms}
-//               {type: "ready", ms} | {type: "boot-error", error}
+//               {type: "ready", ms, boot: "snapshot" | "fresh"} | {type: "boot-error", error}
 //               {type: "started", id}
 //               {type: "result", id, ok, name, html, json, csv, md} | {type: "result", id, ok: false, name, error}
 //
 // A picked File is mounted read-only (WORKERFS) at /input/<n>/<name> in Pyodide's file system
 // and in h5wasm's, so Python and HDF5 read it lazily, in place: it is never copied whole.
 
+import { loadPyodide } from "../vendor/pyodide/pyodide.mjs";
+
 const ROOT = new URL("../", import.meta.url);
 const url = (path) => new URL(path, ROOT).href;
-const STEPS = 4;
+const SNAPSHOT = "regaudit.snapshot"; // written by build.py, described in build.json
 const started = performance.now();
-let step = 0;
+const since = () => Math.round(performance.now() - started);
 
-function progress(text) {
-  step += 1;
-  const ms = Math.round(performance.now() - started);
-  postMessage({ type: "progress", text, step, steps: STEPS, ms });
+function timing(stage) {
+  postMessage({ type: "timing", stage, ms: since() });
+}
+
+// Progress: the boot's parts run at the same time and finish in any order. Each "progress"
+// message says how many are done (step - 1 of steps) and what is still running.
+const running = new Map(); // part -> what it is doing, as shown
+let done = 0;
+function progress() {
+  const text = `${[...running.values()].join(", ") || "Starting"}…`;
+  postMessage({ type: "progress", text, step: done + 1, steps: done + running.size, ms: since() });
+}
+
+// One part of the boot: `work()` is a promise; its end is a step (and a named timing).
+async function step(name, text, work) {
+  const part = Symbol(name);
+  running.set(part, text);
+  progress();
+  try {
+    const result = await work();
+    done += 1;
+    timing(name);
+    return result;
+  } finally {
+    running.delete(part);
+    progress();
+  }
 }
 
 async function fetchOk(path) {
@@ -29,31 +60,97 @@ async function fetchOk(path) {
   return response;
 }
 
-function timing(stage) {
-  postMessage({ type: "timing", stage, ms: Math.round(performance.now() - started) });
+// Pyodide compiles its wasm only after it has the snapshot. Compiled here from the start, the
+// compile runs while the snapshot downloads. Pyodide still instantiates it itself (it adds
+// imports of its own): its one WebAssembly.instantiateStreaming call gets the compiled module.
+// A fresh boot after a failed restore instantiates the same module again.
+function runtime() {
+  const wasm = step("runtime", "downloading Python", () =>
+    WebAssembly.compileStreaming(fetchOk("vendor/pyodide/pyodide.asm.wasm")),
+  );
+  const script = import(url("vendor/pyodide/pyodide.asm.mjs"));
+  wasm.catch(() => {}); // awaited below
+  script.catch(() => {});
+  return async (settings) => {
+    const instantiate = settings.instantiateWasm;
+    settings.instantiateWasm = (imports, success) => {
+      const streaming = WebAssembly.instantiateStreaming;
+      WebAssembly.instantiateStreaming = async (_response, withImports) => {
+        WebAssembly.instantiateStreaming = streaming;
+        const module = await wasm;
+        return { module, instance: await WebAssembly.instantiate(module, withImports) };
+      };
+      return instantiate(imports, success);
+    };
+    return (await script).default(settings);
+  };
 }
 
-async function bootPython(wheelPromise, appPromise) {
-  const { loadPyodide } = await import(url("vendor/pyodide/pyodide.mjs"));
-  const pyodide = await loadPyodide({
-    indexURL: url("vendor/pyodide/"),
-    stdout: (line) => console.log(line),
-    stderr: (line) => console.warn(line),
-  });
-  timing("pyodide");
-  progress("Python is running; installing regaudit…");
-  // The wheel and app.py were fetched while Pyodide booted. A pure-Python wheel is a zip:
+const pyodideOptions = (createPyodideModule) => ({
+  indexURL: url("vendor/pyodide/"),
+  createPyodideModule,
+  stdout: (line) => console.log(line),
+  stderr: (line) => console.warn(line),
+});
+
+// The snapshot's bytes, checked against build.json; rejects when there is none to use.
+async function snapshotBytes(manifest) {
+  const [info, response] = await Promise.all([manifest, fetch(url(SNAPSHOT))]);
+  if (!info.snapshot) throw new Error("this build has none");
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (bytes.length !== info.snapshot.bytes) {
+    throw new Error(`${bytes.length} bytes, not ${info.snapshot.bytes}`);
+  }
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  if (hex !== info.snapshot.sha256) throw new Error("its SHA-256 is not the one in build.json");
+  return bytes;
+}
+
+async function bootFromSnapshot(manifest, createPyodideModule) {
+  const bytes = step("snapshot", "downloading regaudit", () => snapshotBytes(manifest));
+  bytes.catch(() => {}); // loadPyodide awaits it (and fails with it)
+  const pyodide = await step("python", "starting Python", () =>
+    loadPyodide({ ...pyodideOptions(createPyodideModule), _loadSnapshot: bytes }),
+  );
+  return { pyodide, app: pyodide.pyimport("app"), boot: "snapshot" }; // imported in the snapshot
+}
+
+async function bootFresh(manifest, createPyodideModule) {
+  // The wheel and app.py are fetched while Pyodide boots. A pure-Python wheel is a zip:
   // unpacked next to app.py, it is installed (micropip would add ~0.3 s of its own boot).
-  const [wheel, appSource] = await Promise.all([wheelPromise, appPromise]);
-  pyodide.FS.mkdirTree("/app");
-  pyodide.unpackArchive(wheel, "wheel", { extractDir: "/app" });
-  pyodide.FS.writeFile("/app/app.py", appSource);
-  pyodide.runPython("import sys\nif '/app' not in sys.path: sys.path.insert(0, '/app')");
-  timing("wheel");
-  progress("Starting regaudit…");
-  const app = pyodide.pyimport("app");
-  timing("app");
-  return { pyodide, app };
+  const files = step("wheel", "downloading regaudit", () =>
+    Promise.all([
+      manifest.then((m) => fetchOk(m.wheels.regaudit)).then((r) => r.arrayBuffer()),
+      fetchOk("app.py").then((r) => r.text()),
+    ]),
+  );
+  files.catch(() => {}); // awaited below
+  const pyodide = await step("python", "starting Python", () =>
+    loadPyodide(pyodideOptions(createPyodideModule)),
+  );
+  const app = await step("app", "installing regaudit", async () => {
+    const [wheel, appSource] = await files;
+    pyodide.FS.mkdirTree("/app");
+    pyodide.unpackArchive(wheel, "wheel", { extractDir: "/app" });
+    pyodide.FS.writeFile("/app/app.py", appSource);
+    pyodide.runPython("import sys\nif '/app' not in sys.path: sys.path.insert(0, '/app')");
+    const module = pyodide.pyimport("app");
+    module.warm();
+    return module;
+  });
+  return { pyodide, app, boot: "fresh" };
+}
+
+async function bootPython(manifest) {
+  const createPyodideModule = runtime();
+  try {
+    return await bootFromSnapshot(manifest, createPyodideModule);
+  } catch (e) {
+    console.warn(`regaudit: the Python snapshot cannot be used (${e.message || e}); starting Python afresh`);
+    return await bootFresh(manifest, createPyodideModule);
+  }
 }
 
 async function bootHdf5() {
@@ -61,52 +158,34 @@ async function bootHdf5() {
     import(url("vendor/h5wasm/hdf5_hl.js")),
     import("./h5.js"),
   ]);
-  const Module = await h5wasm.ready;
-  timing("h5wasm");
-  return { h5wasm, Module, h5 };
+  return { h5wasm, Module: await h5wasm.ready, h5 };
 }
 
-function boot() {
-  progress("Loading Python (Pyodide)…");
-  // Python's files, the wheel and app.py are requested at once; "ready" waits for them only.
-  // h5wasm (4 MB of JS with its wasm inlined) starts loading when Python is up: loaded
-  // alongside, it competed with Pyodide's own compile for the CPU and delayed "ready" by ~10%.
-  // An audit waits for it (a file is rarely picked in the moment after "ready").
+async function boot() {
   const manifest = fetchOk("build.json").then((r) => r.json());
-  const wheel = manifest.then((m) => fetchOk(m.wheels.regaudit)).then((r) => r.arrayBuffer());
-  const appSource = fetchOk("app.py").then((r) => r.text());
-  wheel.catch(() => {}); // awaited (and reported) in bootPython
-  appSource.catch(() => {});
-  const python = bootPython(wheel, appSource);
-  const hdf5 = python.then(async ({ pyodide, app }) => {
-    const { h5wasm, Module, h5 } = await bootHdf5();
-    pyodide.registerJsModule("regaudit_h5", h5.makeH5Api(h5wasm, Module));
-    app.use_h5wasm(pyodide.pyimport("regaudit_h5"));
-    timing("hdf5");
-    return { FS: Module.FS, mountFile: h5.mountFile, unmountFile: h5.unmountFile };
-  });
-  return { python, hdf5 };
+  manifest.catch(() => {}); // awaited (and reported) on the boot paths
+  const hdf5 = step("hdf5", "loading the HDF5 reader", bootHdf5);
+  hdf5.catch(() => {}); // awaited below, after Python
+  const { pyodide, app, boot: how } = await bootPython(manifest);
+  const { h5wasm, Module, h5 } = await hdf5;
+  pyodide.registerJsModule("regaudit_h5", h5.makeH5Api(h5wasm, Module));
+  app.use_h5wasm(pyodide.pyimport("regaudit_h5"));
+  return { pyodide, app, boot: how, FS: Module.FS, mountFile: h5.mountFile, unmountFile: h5.unmountFile };
 }
 
-const { python: ready, hdf5: hdf5Ready } = boot();
-const bootFailed = (e) => {
-  console.warn("regaudit: boot failed:", e);
-  postMessage({ type: "boot-error", error: String((e && e.message) || e) });
-};
-ready.then(({ app }) => {
-  postMessage({ type: "ready", ms: Math.round(performance.now() - started) });
-  setTimeout(() => {
-    app.warm(); // an audit that arrives meanwhile runs right after it
-    timing("warm");
-  }, 0);
-}, bootFailed);
-hdf5Ready.catch((e) => ready.then(() => bootFailed(e), () => {})); // one report per failure
+const ready = boot();
+ready.then(
+  ({ boot: how }) => postMessage({ type: "ready", ms: since(), boot: how }),
+  (e) => {
+    console.warn("regaudit: boot failed:", e);
+    postMessage({ type: "boot-error", error: String((e && e.message) || e) });
+  },
+);
 
 let mounts = 0;
 
 async function audit(id, file) {
-  const { pyodide, app } = await ready;
-  const { FS, mountFile, unmountFile } = await hdf5Ready;
+  const { pyodide, app, FS, mountFile, unmountFile } = await ready;
   postMessage({ type: "started", id });
   const dir = `/input/${++mounts}`;
   let result;
