@@ -38,6 +38,7 @@ function pending() {
 function updateState() {
   const state = bootError ? "error" : !booted ? "booting" : pending() ? "busy" : "ready";
   root.dataset.state = state;
+  if (state === "ready") registerServiceWorker();
   dropZone.setAttribute("aria-busy", String(state === "busy" || state === "booting"));
 }
 
@@ -328,7 +329,12 @@ setUpExamples().catch(exampleFailed);
 
 // --- offline -----------------------------------------------------------------------------
 
-if ("serviceWorker" in navigator && location.protocol !== "file:") {
+// Registered once the page is ready and idle: installing it downloads the whole site again
+// into Cache Storage, which on a first visit would compete with the boot and the first audit.
+let offlineRequested = false;
+function registerServiceWorker() {
+  if (offlineRequested || !("serviceWorker" in navigator) || location.protocol === "file:") return;
+  offlineRequested = true;
   navigator.serviceWorker.register(new URL("../sw.js", import.meta.url)).catch(() => {
     // not allowed here (e.g. a sandboxed iframe): the page still works, just not offline
   });
