@@ -22,8 +22,8 @@ const pyodide = await loadPyodide({ indexURL: `${pyodideDir}/`, _makeSnapshot: t
 pyodide.FS.mkdirTree("/app");
 pyodide.unpackArchive(new Uint8Array(readFileSync(wheel)), "wheel", { extractDir: "/app" });
 pyodide.FS.writeFile("/app/app.py", readFileSync(appPy));
-// No JS object may be referenced from Python when the snapshot is taken, so this is all
-// plain Python; the page registers h5wasm after the restore.
+// Only plain Python runs here: a JS object Python held would have to be serialized into the
+// snapshot. The page registers h5wasm with Python after the restore.
 pyodide.runPython(`
 import sys
 if "/app" not in sys.path:
