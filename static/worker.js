@@ -149,7 +149,8 @@ async function bootPython(manifest) {
   try {
     return await bootFromSnapshot(manifest, createPyodideModule);
   } catch (e) {
-    console.warn(`regaudit: the Python snapshot cannot be used (${e.message || e}); starting Python afresh`);
+    const why = e.message || e;
+    console.warn(`regaudit: the Python snapshot cannot be used (${why}); starting Python afresh`);
     return await bootFresh(manifest, createPyodideModule);
   }
 }
@@ -171,14 +172,17 @@ async function boot() {
   example.catch(() => {}); // a warm-up that cannot happen is skipped
   const { pyodide, app, boot: how } = await bootPython(manifest);
   const { h5wasm, Module, h5 } = await hdf5;
-  pyodide.registerJsModule("regaudit_h5", h5.makeH5Api(h5wasm, Module));
+  const { api, jobs } = h5.makeH5Api(h5wasm, Module);
+  pyodide.registerJsModule("regaudit_h5", api);
   app.use_h5wasm(pyodide.pyimport("regaudit_h5"));
-  const runtime = { pyodide, app, boot: how, FS: Module.FS, mountFile: h5.mountFile, unmountFile: h5.unmountFile };
+  const { mountFile, unmountFile } = h5;
+  const runtime = { pyodide, app, boot: how, FS: Module.FS, jobs, mountFile, unmountFile };
   // The first audit in a page is up to 5x slower than the next (wasm and JS compiled on first
   // use): one of a bundled example, before "ready", spares the visitor's first file that.
   await step("warm", "preparing the audit", async () => {
-    run(runtime, new File([await example], WARM_UP.split("/").pop()));
+    await run(runtime, new File([await example], WARM_UP.split("/").pop()));
   }).catch(() => {});
+  self.__rt = runtime; self.__run = run;
   return runtime;
 }
 
@@ -196,11 +200,15 @@ let mounts = 0;
 async function audit(id, file) {
   const runtime = await ready;
   postMessage({ type: "started", id });
-  postMessage({ type: "result", id, ...run(runtime, file) });
+  postMessage({ type: "result", id, ...(await run(runtime, file)) });
 }
 
-// One file through app.audit: the result message's fields.
-function run({ pyodide, app, FS, mountFile, unmountFile }, file) {
+// One file through app.audit: the result message's fields. Python asks for weight sums
+// synchronously, and a synchronous read of a File (FileReaderSync) is slow and leaves garbage
+// behind; so a first pass notes the big tensors whose sums it needs (h5.js: jobs), they are
+// read with the streams API, and a second pass makes the report with them. Files without such
+// tensors (most) are audited once.
+async function run({ pyodide, app, FS, jobs, mountFile, unmountFile }, file) {
   const dir = `/input/${++mounts}`;
   let result;
   // The name in the file systems; the report keeps the real one.
@@ -209,7 +217,14 @@ function run({ pyodide, app, FS, mountFile, unmountFile }, file) {
   try {
     const path = mountFile(pyodide.FS, dir, file, name);
     mountFile(FS, dir, file, name);
-    const proxy = app.audit(path, file.name);
+    jobs.begin();
+    let proxy = app.audit(path, file.name);
+    if (jobs.deferredAny()) {
+      proxy.destroy();
+      const read = await jobs.readDeferred();
+      console.debug(`regaudit: ${read} big tensor(s) of ${file.name} read with the streams API`);
+      proxy = app.audit(path, file.name);
+    }
     try {
       result = proxy.toJs({ dict_converter: Object.fromEntries });
     } finally {
@@ -219,6 +234,7 @@ function run({ pyodide, app, FS, mountFile, unmountFile }, file) {
     console.warn("regaudit: audit failed:", e);
     result = { ok: false, name: file.name, error: "Internal error: regaudit could not audit this file." };
   } finally {
+    jobs.end();
     unmountFile(FS, dir);
     unmountFile(pyodide.FS, dir);
   }
