@@ -33,15 +33,19 @@ function timing(stage) {
 // Progress: the boot's parts run at the same time and finish in any order. Each "progress"
 // message says how many are done (step - 1 of steps) and what is still running.
 const running = new Map(); // part -> what it is doing, as shown
+const later = new Set(); // names of parts that have yet to start
 let done = 0;
 function progress() {
-  const text = `${[...running.values()].join(", ") || "Starting"}…`;
-  postMessage({ type: "progress", text, step: done + 1, steps: done + running.size, ms: since() });
+  const doing = [...running.values()].join(", ") || "starting";
+  const text = `${doing.charAt(0).toUpperCase()}${doing.slice(1)}…`;
+  const steps = done + running.size + later.size;
+  postMessage({ type: "progress", text, step: done + 1, steps, ms: since() });
 }
 
 // One part of the boot: `work()` is a promise; its end is a step (and a named timing).
 async function step(name, text, work) {
   const part = Symbol(name);
+  later.delete(name);
   running.set(part, text);
   progress();
   try {
@@ -61,38 +65,11 @@ async function fetchOk(path) {
   return response;
 }
 
-// Pyodide compiles its wasm only after it has the snapshot. Compiled here from the start, the
-// compile runs while the snapshot downloads. Pyodide still instantiates it itself (it adds
-// imports of its own): its one WebAssembly.instantiateStreaming call gets the compiled module.
-// A fresh boot after a failed restore instantiates the same module again.
-function runtime() {
-  const wasm = step("runtime", "downloading Python", () =>
-    WebAssembly.compileStreaming(fetchOk("vendor/pyodide/pyodide.asm.wasm")),
-  );
-  const script = import(url("vendor/pyodide/pyodide.asm.mjs"));
-  wasm.catch(() => {}); // awaited below
-  script.catch(() => {});
-  return async (settings) => {
-    const instantiate = settings.instantiateWasm;
-    settings.instantiateWasm = (imports, success) => {
-      const streaming = WebAssembly.instantiateStreaming;
-      WebAssembly.instantiateStreaming = async (_response, withImports) => {
-        WebAssembly.instantiateStreaming = streaming;
-        const module = await wasm;
-        return { module, instance: await WebAssembly.instantiate(module, withImports) };
-      };
-      return instantiate(imports, success);
-    };
-    return (await script).default(settings);
-  };
-}
-
-const pyodideOptions = (createPyodideModule) => ({
+const pyodideOptions = {
   indexURL: url("vendor/pyodide/"),
-  createPyodideModule,
   stdout: (line) => console.log(line),
   stderr: (line) => console.warn(line),
-});
+};
 
 // The snapshot's bytes, checked against build.json; rejects when there is none to use.
 async function snapshotBytes(manifest) {
@@ -109,16 +86,16 @@ async function snapshotBytes(manifest) {
   return bytes;
 }
 
-async function bootFromSnapshot(manifest, createPyodideModule) {
-  const bytes = step("snapshot", "downloading regaudit", () => snapshotBytes(manifest));
+async function bootFromSnapshot(manifest) {
+  const bytes = step("snapshot", "downloading Python with regaudit", () => snapshotBytes(manifest));
   bytes.catch(() => {}); // loadPyodide awaits it (and fails with it)
   const pyodide = await step("python", "starting Python", () =>
-    loadPyodide({ ...pyodideOptions(createPyodideModule), _loadSnapshot: bytes }),
+    loadPyodide({ ...pyodideOptions, _loadSnapshot: bytes }),
   );
   return { pyodide, app: pyodide.pyimport("app"), boot: "snapshot" }; // imported in the snapshot
 }
 
-async function bootFresh(manifest, createPyodideModule) {
+async function bootFresh(manifest) {
   // The wheel and app.py are fetched while Pyodide boots. A pure-Python wheel is a zip:
   // unpacked next to app.py, it is installed (micropip would add ~0.3 s of its own boot).
   const files = step("wheel", "downloading regaudit", () =>
@@ -128,8 +105,9 @@ async function bootFresh(manifest, createPyodideModule) {
     ]),
   );
   files.catch(() => {}); // awaited below
+  later.add("app");
   const pyodide = await step("python", "starting Python", () =>
-    loadPyodide(pyodideOptions(createPyodideModule)),
+    loadPyodide(pyodideOptions),
   );
   const app = await step("app", "installing regaudit", async () => {
     const [wheel, appSource] = await files;
@@ -145,13 +123,12 @@ async function bootFresh(manifest, createPyodideModule) {
 }
 
 async function bootPython(manifest) {
-  const createPyodideModule = runtime();
   try {
-    return await bootFromSnapshot(manifest, createPyodideModule);
+    return await bootFromSnapshot(manifest);
   } catch (e) {
     const why = e.message || e;
     console.warn(`regaudit: the Python snapshot cannot be used (${why}); starting Python afresh`);
-    return await bootFresh(manifest, createPyodideModule);
+    return await bootFresh(manifest);
   }
 }
 
@@ -168,6 +145,7 @@ async function boot() {
   manifest.catch(() => {}); // awaited (and reported) on the boot paths
   const hdf5 = step("hdf5", "loading the HDF5 reader", bootHdf5);
   hdf5.catch(() => {}); // awaited below, after Python
+  later.add("warm"); // see below
   const example = fetchOk(WARM_UP).then((r) => r.blob());
   example.catch(() => {}); // a warm-up that cannot happen is skipped
   const { pyodide, app, boot: how } = await bootPython(manifest);
