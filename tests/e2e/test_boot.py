@@ -7,11 +7,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import shutil
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
 
 import pytest
-from e2e_support import EXAMPLES, Site, cli
-from playwright.sync_api import Browser, Route, expect
+from e2e_support import EXAMPLES, ROOT, Site, cli
+from playwright.sync_api import Browser, expect
+
+sys.path.insert(0, str(ROOT))
+import build  # noqa: E402  (the repo's build.py: dist/ is what the tests serve)
 
 SNAPSHOT = "regaudit.snapshot"
 # Pyodide writes the id of the build that made a snapshot into bytes 16..47 of its header.
@@ -28,10 +37,6 @@ window.Worker = class extends Real {
   }
 };
 """
-
-
-def flip(data: bytes, at: int) -> bytes:
-    return data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :]
 
 
 def requested(site: Site, name: str) -> bool:
@@ -65,55 +70,91 @@ def test_the_page_starts_from_the_snapshot(site: Site):
     assert kinds.index("ready") > max(i for i, k in enumerate(kinds) if k == "progress")
 
 
-def serve_modified(site: Site, name: str, change: Callable[[bytes], bytes | None]) -> None:
-    """Serve `name` as `change(real bytes)` makes it (None: a 404)."""
+# A copy of dist/ (links to its files) with the snapshot damaged, on a server of its own: the
+# bytes never pass through this process (31 MB held here would stay in its resident set, and
+# every process it starts afterwards inherits that peak: test_bad_inputs measures peaks).
+@contextmanager
+def damaged_site(tmp: Path, change: Callable[[BinaryIO], None] | None) -> Iterator[str]:
+    """dist/ with SNAPSHOT changed by `change` (None: no snapshot at all); yields its URL."""
+    root = tmp / "site"
+    root.mkdir()
+    for entry in build.DIST.iterdir():
+        if entry.name != SNAPSHOT:
+            (root / entry.name).symlink_to(entry)
+    if change is not None:
+        shutil.copyfile(build.DIST / SNAPSHOT, root / SNAPSHOT)
+        with (root / SNAPSHOT).open("r+b") as f:
+            change(f)
+    server = build.make_server(0, root)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
 
-    def handle(route: Route) -> None:
-        body = change(route.fetch().body())
-        if body is None:
-            route.fulfill(status=404, body="not here")
-        else:
-            route.fulfill(status=200, body=body, content_type="application/octet-stream")
 
-    site.context.route(f"**/{name}", handle)
+def flip_at(at: int | None = None) -> Callable[[BinaryIO], None]:
+    """Invert one byte (the middle one by default)."""
+
+    def change(f: BinaryIO) -> None:
+        where = f.seek(0, 2) // 2 if at is None else at
+        f.seek(where)
+        byte = f.read(1)[0]
+        f.seek(where)
+        f.write(bytes([byte ^ 0xFF]))
+
+    return change
 
 
-DAMAGE: dict[str, Callable[[bytes], bytes | None]] = {
-    "missing": lambda data: None,
-    "truncated": lambda data: data[: len(data) // 2],
-    "one byte changed": lambda data: flip(data, len(data) // 2),
+def starts_afresh(site: Site, why: str) -> None:
+    warnings: list[str] = []
+    site.page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
+    page = site.open()
+    expect(page.locator("html")).to_have_attribute("data-boot", "fresh")
+    assert any(why in w for w in warnings), warnings
+    audits_like_the_cli(site)
+    assert site.errors == []
+
+
+DAMAGE: dict[str, Callable[[BinaryIO], None] | None] = {
+    "missing": None,
+    "truncated": lambda f: f.truncate(f.seek(0, 2) // 2),
+    "one byte changed": flip_at(),
 }
 
 
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
-def test_a_snapshot_that_cannot_be_used_means_a_fresh_start(site: Site, damage: str):
-    serve_modified(site, SNAPSHOT, DAMAGE[damage])
-    warnings: list[str] = []
-    site.page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
-    page = site.open()
-    expect(page.locator("html")).to_have_attribute("data-boot", "fresh")
-    assert any("snapshot cannot be used" in w for w in warnings), warnings
-    audits_like_the_cli(site)
-    assert site.errors == []
+def test_a_snapshot_that_cannot_be_used_means_a_fresh_start(
+    browser: Browser, tmp_path: Path, damage: str
+):
+    with damaged_site(tmp_path, DAMAGE[damage]) as url:
+        site = Site(browser, url)
+        try:
+            starts_afresh(site, "snapshot cannot be used")
+        finally:
+            site.close()
 
 
-def test_a_snapshot_from_another_pyodide_build_is_refused_by_pyodide(site: Site):
+def test_a_snapshot_from_another_pyodide_build_is_refused_by_pyodide(
+    browser: Browser, tmp_path: Path
+):
     """Size and SHA-256 match (build.json is changed with it): only Pyodide's own build-id
     check stands between this snapshot and the interpreter, as after an upgrade that left an
     old snapshot behind."""
-    other = flip(site.page.request.get(site.base_url + SNAPSHOT).body(), BUILD_ID.start)
-    described = {"bytes": len(other), "sha256": hashlib.sha256(other).hexdigest()}
-    serve_modified(site, SNAPSHOT, lambda data: other)
-    serve_modified(
-        site, "build.json", lambda data: json.dumps({**json.loads(data), "snapshot": described}).encode()
-    )
-    warnings: list[str] = []
-    site.page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
-    page = site.open()
-    expect(page.locator("html")).to_have_attribute("data-boot", "fresh")
-    assert any("build id mismatch" in w for w in warnings), warnings
-    audits_like_the_cli(site)
-    assert site.errors == []
+    with damaged_site(tmp_path, flip_at(BUILD_ID.start)) as url:
+        root = tmp_path / "site"
+        with (root / SNAPSHOT).open("rb") as f:
+            sha256 = hashlib.file_digest(f, "sha256").hexdigest()
+        manifest = json.loads((root / "build.json").read_text())
+        manifest["snapshot"] = {"bytes": (root / SNAPSHOT).stat().st_size, "sha256": sha256}
+        (root / "build.json").unlink()  # a link into dist/
+        (root / "build.json").write_text(json.dumps(manifest))
+        site = Site(browser, url)
+        try:
+            starts_afresh(site, "build id mismatch")
+        finally:
+            site.close()
 
 
 def test_a_damaged_snapshot_in_the_offline_cache(browser: Browser, site_url: str):
