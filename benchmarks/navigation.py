@@ -81,8 +81,11 @@ NAV_WATCH = """
 })();
 """
 
-SERVICE_WORKER_ACTIVE = """navigator.serviceWorker.getRegistration()
-  .then((r) => (r ? navigator.serviceWorker.ready.then(() => true) : false))"""
+# The page registers its service worker when it pleases (ours: once idle for a moment).
+SERVICE_WORKER_ACTIVE = """Promise.race([
+  navigator.serviceWorker.ready.then(() => true),
+  new Promise((resolve) => setTimeout(() => resolve(false), 30000)),
+])"""
 
 VIEWERS = {
     # input, where report sections live, done, failed
@@ -156,8 +159,7 @@ def visit(
         second = None
         if warm:
             if viewer != "netron":
-                # The service worker (if the page has registered one) has the whole site in
-                # Cache Storage once it is active.
+                # The service worker has the whole site in Cache Storage once it is active.
                 tab.page.evaluate(SERVICE_WORKER_ACTIVE)
             time.sleep(0.2)
             second = _visit(tab, url, file is not None)

@@ -38,7 +38,7 @@ function pending() {
 function updateState() {
   const state = bootError ? "error" : !booted ? "booting" : pending() ? "busy" : "ready";
   root.dataset.state = state;
-  if (state === "ready") registerServiceWorker();
+  if (state === "ready") registerServiceWorkerWhenIdle();
   dropZone.setAttribute("aria-busy", String(state === "busy" || state === "booting"));
 }
 
@@ -329,8 +329,17 @@ setUpExamples().catch(exampleFailed);
 
 // --- offline -----------------------------------------------------------------------------
 
-// Registered once the page is ready and idle: installing it downloads the whole site again
-// into Cache Storage, which on a first visit would compete with the boot and the first audit.
+// Registered once the page has been ready and idle for a moment: installing it downloads the
+// whole site again into Cache Storage, which on a first visit would compete with the boot and
+// with the first audits.
+const OFFLINE_AFTER_IDLE_MS = 2000;
+let offlineTimer = 0;
+function registerServiceWorkerWhenIdle() {
+  clearTimeout(offlineTimer);
+  offlineTimer = setTimeout(() => {
+    if (root.dataset.state === "ready") registerServiceWorker();
+  }, OFFLINE_AFTER_IDLE_MS);
+}
 let offlineRequested = false;
 function registerServiceWorker() {
   if (offlineRequested || !("serviceWorker" in navigator) || location.protocol === "file:") return;
