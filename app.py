@@ -1,8 +1,9 @@
 """The Python entry point inside Pyodide: one dropped file in, its rendered report out.
 
-static/worker.js installs the regaudit wheel, imports this module, reports "ready", then calls
-`warm()` (the auditing and rendering modules' import, off the boot's critical path), registers
-the JS module `regaudit_h5` through `use_h5wasm`, and calls `audit(path, name)` for each file
+The build imports this module and calls `warm()` (the auditing and rendering modules' import)
+before it takes the page's Python memory snapshot (snapshot.mjs); static/worker.js restores that
+snapshot (or, when it cannot, installs the regaudit wheel and does the same), registers the JS
+module `regaudit_h5` through `use_h5wasm`, and calls `audit(path, name, importer)` for each file
 it has mounted at `path`, with the DL4J release chosen on the page. JSON, CSV and Markdown are
 rendered exactly as `regaudit --importer RELEASE --format FMT FILE` writes them (same renderer,
 same display name), so a download from the page is byte-identical to the CLI's output; the
@@ -17,9 +18,11 @@ DOWNLOADS = ("json", "csv", "md")
 
 
 def warm() -> None:
-    """Import what `audit` needs (the import compiles them, ~0.1 s in the browser)."""
+    """Import what `audit` needs (the import compiles them, ~0.1 s in the browser), so that a
+    page restored from the snapshot has all of them imported already."""
     import regaudit.audit  # noqa: F401
     import regaudit.render  # noqa: F401
+    import regaudit.sources.h5wasm_backend  # noqa: F401
 
 
 def use_h5wasm(js_module: Any) -> None:

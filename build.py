@@ -51,6 +51,7 @@ PYODIDE_FILES = (
 )
 H5WASM_FILES = ("hdf5_hl.js", "hdf5_util.js")  # dist/esm: the browser build, wasm inlined
 PAGE_FILES = ("index.html", "app.py")
+SNAPSHOT = "regaudit.snapshot"  # Python's memory after boot and imports (see make_snapshot)
 STATIC_FILES = ("main.js", "worker.js", "h5.js", "style.css", "favicon.svg")
 
 # One policy for the page (its <meta>) and, from `serve`, as a header for every response, so
@@ -238,6 +239,16 @@ def notices(micropip: Path) -> str:
     return "\n\n".join(p.rstrip() + "\n" for p in parts)
 
 
+def make_snapshot(wheel: Path, out: Path) -> dict:
+    """The page's Python memory snapshot (snapshot.mjs, in Node, with the pinned Pyodide):
+    Python booted with regaudit imported. build.json carries its size and SHA-256, which the
+    worker checks before it uses it."""
+    log("making the Python memory snapshot (node snapshot.mjs)")
+    run(["node", ROOT / "snapshot.mjs", NODE_MODULES / "pyodide", wheel, ROOT / "app.py", out])
+    data = out.read_bytes()
+    return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
 def copy(src: Path, dst: Path) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src, dst)
@@ -268,12 +279,14 @@ def build() -> Path:
         copy(wheel, staging / "wheels" / wheel.name)
         (staging / "docs").mkdir()
         (staging / "docs" / "import-rules.html").write_text(rules_page())
+        snapshot = make_snapshot(wheel, staging / SNAPSHOT)
         (staging / "THIRD_PARTY_NOTICES.txt").write_text(notices(micropip))
         pkg = json.loads((ROOT / "package.json").read_text())["dependencies"]
         manifest = {
             "pyodide": pkg["pyodide"],
             "h5wasm": pkg["h5wasm"],
             "wheels": {"regaudit": f"wheels/{wheel.name}"},
+            "snapshot": snapshot,
         }
         (staging / "build.json").write_text(json.dumps(manifest, indent=2) + "\n")
         write_service_worker(staging)
@@ -314,7 +327,8 @@ def write_service_worker(site: Path) -> None:
 
 
 def build_inputs() -> list[Path]:
-    paths = [ROOT / n for n in (*PAGE_FILES, "build.py", "pyproject.toml", "package-lock.json")]
+    paths = [ROOT / n for n in (*PAGE_FILES, "build.py", "snapshot.mjs", "pyproject.toml",
+                                "package-lock.json")]
     paths += [p for p in (ROOT / "static").rglob("*") if p.is_file()]
     paths += [p for p in (ROOT / "src").rglob("*.py")]
     return paths

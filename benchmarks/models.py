@@ -39,6 +39,14 @@ MEDIUM = [
     / "trained_models__fer2013_big_XCEPTION.54-0.66.hdf5",
 ]
 
+# Navigation → first table (benchmarks/navigation.py): issue 13's four files, read in place.
+NAVIGATION = {
+    "conv.h5": SHARED / "generated" / "keras-2.15.0-tf-2.15.1" / "conv.h5",
+    "rnn.h5": SHARED / "generated" / "keras-2.15.0-tf-2.15.1" / "rnn.h5",
+    "large_config.h5": SHARED / "generated" / "keras-2.15.0-tf-2.15.1" / "large_config.h5",
+    "Xception 2.5 MB": MEDIUM[1],
+}
+
 
 @dataclass
 class Model:
@@ -53,6 +61,10 @@ def real_models() -> list[Model]:
         if path.exists():
             out.append(Model(f"medium {path.stat().st_size / 2**20:.1f} MB", path))
     return out
+
+
+def navigation_models() -> list[Model]:
+    return [Model(label, path) for label, path in NAVIGATION.items() if path.exists()]
 
 
 def scaled_model(out: Path, weight_bytes: int, regularized: bool, seed: int = 5) -> Model:

@@ -141,17 +141,23 @@ class Tab:
     to leave 127.0.0.1 (they fail: see OFFLINE_ARG) are recorded in `external`."""
 
     def __init__(
-        self, browser: Browser, cookies: list[dict] | None = None, init_script: str | None = None
+        self,
+        browser: Browser,
+        cookies: list[dict] | None = None,
+        init_script: str | None = None,
+        service_workers: str = "block",
+        extra_scripts: tuple[str, ...] | list[str] = (),
     ):
         self.external: list[str] = []
         self.errors: list[str] = []
-        self.context: BrowserContext = browser.new_context(service_workers="block")
+        self.context: BrowserContext = browser.new_context(service_workers=service_workers)
         if cookies:
             self.context.add_cookies(cookies)
         self.context.on("request", self._request)
         self.context.add_init_script(READY_WATCH)
-        if init_script:
-            self.context.add_init_script(init_script)
+        for script in (init_script, *extra_scripts):
+            if script:
+                self.context.add_init_script(script)
         self.page: Page = self.context.new_page()
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
 

@@ -8,12 +8,15 @@
 // only; `dataset_info` says when a dataset's numbers live elsewhere.
 //
 // Weight sums are computed here, over typed-array views of h5wasm's heap, in row slices of at
-// most WINDOW_BYTES, so memory stays flat whatever the tensor's size. They reproduce the CPython
-// backend bit for bit: the same blocks of BLOCK_BYTES (h5py_backend.SLICE_BYTES) and, inside a
-// block, numpy's pairwise summation order, so the page's JSON equals the CLI's.
+// most WINDOW_BYTES, so memory stays flat whatever the tensor's size; a big tensor stored in one
+// piece is read past HDF5 with the streams API instead (rawPlace, rawStats, jobs). They
+// reproduce the CPython backend bit for bit: the same blocks of BLOCK_BYTES
+// (h5py_backend.SLICE_BYTES) and, inside a block, numpy's pairwise summation order (addBlock),
+// so the page's JSON equals the CLI's.
 
 const BLOCK_BYTES = 32 * 1024 * 1024; // = regaudit.sources.h5py_backend.SLICE_BYTES
 const WINDOW_BYTES = 8 * 1024 * 1024; // what is read from the file at once
+const RAW_MIN_BYTES = 4 * BLOCK_BYTES; // datasets this big are read by rawStats when they can
 const PW_BLOCKSIZE = 128; // numpy's pairwise-summation leaf size
 
 // H5T_class_t
@@ -207,149 +210,148 @@ export function makeH5Api(h5wasm, Module) {
     return out;
   }
 
-  function datasetStats(fid, path) {
+  // What a dataset's sums need to know, or null when there is nothing to sum.
+  function numericLayout(fid, path) {
     const md = Module.get_dataset_metadata(fid, path);
     if (md.virtual_sources) throw new Outside("virtual"); // checked before, and again here
+    let numeric = md.type === FLOAT || md.type === INTEGER;
+    if (md.type === ENUM) {
+      numeric = true;
+      Object.assign(md, { type: md.enum_type.type });
+    }
+    if (!numeric || !md.shape) return null;
+    const shape = md.shape;
+    const rowLen = shape.slice(1).reduce((a, b) => a * b, 1);
+    const rowBytes = Math.max(1, md.size * rowLen);
+    const blockRows = Math.max(1, Math.floor(BLOCK_BYTES / rowBytes));
+    return { md, shape, rows: shape[0], rowLen, rowBytes, blockRows };
+  }
+
+  // fn(), a read through HDF5; one that wanted another file (external raw storage, refused by
+  // guardOpens) is reported as such.
+  function inFile(fn) {
     const refused = opens.refused;
     try {
-      return sums(fid, path, md);
+      return fn();
     } catch (e) {
       if (opens.refused > refused) throw new Outside("external-storage");
       throw e;
     }
   }
 
-  function sums(fid, path, md) {
-    let numeric = md.type === FLOAT || md.type === INTEGER;
-    if (md.type === ENUM) {
-      numeric = true;
-      Object.assign(md, { type: md.enum_type.type });
+  // Rows [row, row + count) through HDF5 into the heap at ptr, as numbers.
+  function readRows(fid, path, layout, ptr, row, count) {
+    const { md, shape, rowLen } = layout;
+    const sizes = [BigInt(count), ...shape.slice(1).map(BigInt)];
+    const offset = [BigInt(row), ...shape.slice(1).map(() => 0n)];
+    const strides = shape.map(() => 1n);
+    const status = inFile(() => Module.get_dataset_data(fid, path, sizes, offset, strides,
+      BigInt(ptr)));
+    if (status < 0) throw failed(`Unable to read dataset '${path}'`);
+    return windowView(ptr, md, count * rowLen);
+  }
+
+  function scalarStats(fid, path, md) {
+    const ptr = malloc(md.size);
+    try {
+      const status = inFile(() => Module.get_dataset_data(fid, path, null, null, null,
+        BigInt(ptr)));
+      if (status < 0) throw failed(`Unable to read dataset '${path}'`);
+      const v = windowView(ptr, md, 1)[0];
+      return [1, Math.abs(v), v * v];
+    } finally {
+      Module._free(ptr);
     }
-    if (!numeric || !md.shape) return [0, 0, 0];
-    const shape = md.shape;
-    if (shape.length === 0) {
-      const ptr = malloc(md.size);
-      try {
-        if (Module.get_dataset_data(fid, path, null, null, null, BigInt(ptr)) < 0) {
-          throw failed(`Unable to read dataset '${path}'`);
-        }
-        const v = windowView(ptr, md, 1)[0];
-        return [1, Math.abs(v), v * v];
-      } finally {
-        Module._free(ptr);
-      }
-    }
-    const rows = shape[0];
-    const rowLen = shape.slice(1).reduce((a, b) => a * b, 1);
-    const rowBytes = Math.max(1, md.size * rowLen);
-    const blockRows = Math.max(1, Math.floor(BLOCK_BYTES / rowBytes));
+  }
+
+  // Sums read through HDF5, a window of at most WINDOW_BYTES at a time.
+  function datasetStats(fid, path) {
+    const layout = numericLayout(fid, path);
+    if (!layout) return [0, 0, 0];
+    if (layout.shape.length === 0) return scalarStats(fid, path, layout.md);
+    const { rows, rowLen, rowBytes, blockRows } = layout;
     const windowRows = Math.max(2, Math.floor(WINDOW_BYTES / rowBytes));
-    const ptr = malloc(Math.min(windowRows, rows) * rowLen * md.size);
-    let count = 0;
-    let sumAbs = 0;
-    let sumSq = 0;
+    const ptr = malloc(Math.min(windowRows, rows) * rowLen * layout.md.size);
+    const sums = [0, 0, 0];
     try {
       for (let start = 0; start < rows; start += blockRows) {
-        const nRows = Math.min(blockRows, rows - start);
-        const n = nRows * rowLen;
-        // The window: rows [wStart, wEnd) of the dataset, as a view `w` over the heap.
-        let wStart = 0;
-        let wEnd = 0;
-        let w = null;
-        const load = (row) => {
-          wStart = row;
-          wEnd = Math.min(row + windowRows, start + nRows);
-          const sizes = [BigInt(wEnd - wStart), ...shape.slice(1).map(BigInt)];
-          const offset = [BigInt(wStart), ...shape.slice(1).map(() => 0n)];
-          const strides = shape.map(() => 1n);
-          const status = Module.get_dataset_data(fid, path, sizes, offset, strides, BigInt(ptr));
-          if (status < 0) throw failed(`Unable to read dataset '${path}'`);
-          w = windowView(ptr, md, (wEnd - wStart) * rowLen);
-        };
-        // Leaf of numpy's pairwise sum: elements [lo, lo + len) of the block.
-        let leafAbs = 0;
-        let leafSq = 0;
-        const leaf = (lo, len) => {
-          const first = start * rowLen + lo;
-          if (w === null || first < wStart * rowLen || first + len > wEnd * rowLen) {
-            load(start + Math.floor(lo / rowLen));
-          }
-          const o = first - wStart * rowLen;
-          if (len < 8) {
-            let a = 0;
-            let s = 0;
-            for (let i = 0; i < len; i++) {
-              const v = w[o + i];
-              a += Math.abs(v);
-              s += v * v;
-            }
-            leafAbs = a;
-            leafSq = s;
-            return;
-          }
-          // Eight running sums, as numpy's unrolled loop keeps them.
-          let v0 = w[o], v1 = w[o + 1], v2 = w[o + 2], v3 = w[o + 3];
-          let v4 = w[o + 4], v5 = w[o + 5], v6 = w[o + 6], v7 = w[o + 7];
-          let a0 = Math.abs(v0), a1 = Math.abs(v1), a2 = Math.abs(v2), a3 = Math.abs(v3);
-          let a4 = Math.abs(v4), a5 = Math.abs(v5), a6 = Math.abs(v6), a7 = Math.abs(v7);
-          let s0 = v0 * v0, s1 = v1 * v1, s2 = v2 * v2, s3 = v3 * v3;
-          let s4 = v4 * v4, s5 = v5 * v5, s6 = v6 * v6, s7 = v7 * v7;
-          let i = 8;
-          for (const stop = o + len - (len % 8); o + i < stop; i += 8) {
-            const k = o + i;
-            v0 = w[k]; v1 = w[k + 1]; v2 = w[k + 2]; v3 = w[k + 3];
-            v4 = w[k + 4]; v5 = w[k + 5]; v6 = w[k + 6]; v7 = w[k + 7];
-            a0 += Math.abs(v0); a1 += Math.abs(v1); a2 += Math.abs(v2); a3 += Math.abs(v3);
-            a4 += Math.abs(v4); a5 += Math.abs(v5); a6 += Math.abs(v6); a7 += Math.abs(v7);
-            s0 += v0 * v0; s1 += v1 * v1; s2 += v2 * v2; s3 += v3 * v3;
-            s4 += v4 * v4; s5 += v5 * v5; s6 += v6 * v6; s7 += v7 * v7;
-          }
-          let a = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
-          let s = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
-          for (; i < len; i++) {
-            const v = w[o + i];
-            a += Math.abs(v);
-            s += v * v;
-          }
-          leafAbs = a;
-          leafSq = s;
-        };
-        const pairwise = (lo, len) => {
-          if (len <= PW_BLOCKSIZE) {
-            leaf(lo, len);
-            return;
-          }
-          let half = Math.floor(len / 2);
-          half -= half % 8;
-          pairwise(lo, half);
-          const a = leafAbs;
-          const s = leafSq;
-          pairwise(lo + half, len - half);
-          leafAbs = a + leafAbs;
-          leafSq = s + leafSq;
-        };
-        if (n > 0) {
-          pairwise(0, n);
-          sumAbs += leafAbs;
-          sumSq += leafSq;
-        }
-        count += n;
+        const end = Math.min(start + blockRows, rows);
+        addBlock(sums, start, end, rowLen, (row) => {
+          const to = Math.min(row + windowRows, end);
+          return { view: readRows(fid, path, layout, ptr, row, to - row), from: row, to };
+        });
       }
     } finally {
       Module._free(ptr);
     }
-    return [count, sumAbs, sumSq];
+    return sums;
   }
+
+  // Where the numbers of a big dataset of little-endian floats stored in one piece (HDF5's
+  // contiguous layout) are in the file, so that they can be read without HDF5: HDF5 reads the
+  // first window, and if it read it straight from the file into our buffer, in one piece, that
+  // is where the data starts. Null for any other dataset (read through HDF5 instead).
+  function rawPlace(fid, path) {
+    const layout = numericLayout(fid, path);
+    if (!layout || layout.shape.length === 0) return null;
+    const { md, rows, rowBytes, blockRows } = layout;
+    const floats = md.littleEndian && md.type === FLOAT && (md.size === 4 || md.size === 8);
+    const bytes = rows * rowBytes;
+    if (!floats || md.chunks || bytes < RAW_MIN_BYTES || blockRows * rowBytes > BLOCK_BYTES) {
+      return null;
+    }
+    const probeRows = Math.min(rows, Math.max(1, Math.floor(WINDOW_BYTES / rowBytes)));
+    const ptr = malloc(probeRows * rowBytes);
+    lastBigRead = null;
+    try {
+      readRows(fid, path, layout, ptr, 0, probeRows);
+    } finally {
+      Module._free(ptr);
+    }
+    const read = lastBigRead;
+    if (!read || read.into !== ptr || read.length !== probeRows * rowBytes) return null;
+    return { blob: read.file.slice(read.position, read.position + bytes), layout };
+  }
+
+  // Sums of such a dataset, read with the streams API (faster than FileReaderSync, which is
+  // all a synchronous call can use) into one reused buffer, a block at a time.
+  async function rawStats({ blob, layout }) {
+    const { md, rows, rowLen, rowBytes, blockRows } = layout;
+    const Typed = md.size === 4 ? Float32Array : Float64Array;
+    const reader = blob.stream().getReader({ mode: "byob" });
+    let buffer = new ArrayBuffer(Math.min(blockRows, rows) * rowBytes);
+    const sums = [0, 0, 0];
+    try {
+      for (let start = 0; start < rows; start += blockRows) {
+        const end = Math.min(start + blockRows, rows);
+        buffer = await fill(reader, buffer, (end - start) * rowBytes);
+        const view = new Typed(buffer, 0, (end - start) * rowLen);
+        addBlock(sums, start, end, rowLen, () => ({ view, from: start, to: end }));
+      }
+    } finally {
+      reader.cancel().catch(() => {});
+    }
+    return sums;
+  }
+
+  // Big tensors, read asynchronously between two passes of an audit (see worker.js): while
+  // `deferring`, stats() of a big contiguous tensor with no sums known yet notes where it is
+  // and answers with its count and zero sums; readDeferred() then reads them all, and the
+  // second pass gets the real sums from `known`.
+  let deferring = false;
+  const deferred = new Map(); // key -> place
+  const known = new Map(); // key -> [count, Σ|v|, Σv²]
 
   function open(path) {
     const file = call(() => new h5wasm.File(path, "r"), path);
     if (file.file_id < 0n) throw failed("Unable to open the file as HDF5");
     const handle = nextHandle++;
-    files.set(handle, { file, memPath: null, sliceDir: null, hard: new Set() });
+    // origin: which bytes of the audited file this is (a key for `known`, see stats).
+    files.set(handle, { file, memPath: null, sliceDir: null, origin: "file", hard: new Set() });
     return handle;
   }
 
-  return {
+  const api = {
     // Open a path in h5wasm's file system (the worker mounts the user's File there).
     open,
     // An in-memory copy, for a file object (a member of a .keras zip): create, write, open.
@@ -387,7 +389,7 @@ export function makeH5Api(h5wasm, Module) {
         FS.unlink(path);
         throw e;
       }
-      files.get(handle).memPath = path;
+      Object.assign(files.get(handle), { memPath: path, origin: "copy" });
       return handle;
     },
     // Bytes [start, start + size) of a mounted file, as an HDF5 file of its own, read in
@@ -406,7 +408,7 @@ export function makeH5Api(h5wasm, Module) {
         unmountFile(FS, dir);
         throw e;
       }
-      files.get(handle).sliceDir = dir;
+      Object.assign(files.get(handle), { sliceDir: dir, origin: `bytes ${start}+${size}` });
       return handle;
     },
     close(handle) {
@@ -452,11 +454,146 @@ export function makeH5Api(h5wasm, Module) {
         return { shape: md.shape ?? [], dtype: dtypeName(md), itemsize: md.size, outside };
       });
     },
-    // [count, Σ|w|, Σw²]; an Error "outside: <kind>" when the numbers are in another file.
+    // [count, Σ|v|, Σv²] (or, while deferring, zero sums for now: see `deferring`); an Error
+    // "outside: <kind>" when the numbers are in another file.
     stats(handle, path) {
-      return call(() => datasetStats(fileOf(handle).file_id, path));
+      return call(() => {
+        const fid = fileOf(handle).file_id;
+        const key = `${files.get(handle).origin}:${path}`;
+        if (known.has(key)) return known.get(key);
+        const place = deferring ? deferred.get(key) || rawPlace(fid, path) : null;
+        if (!place) return datasetStats(fid, path);
+        deferred.set(key, place);
+        return [place.layout.rows * place.layout.rowLen, 0, 0];
+      });
     },
   };
+  // For the worker, around each audit (Python does not see these).
+  const jobs = {
+    // One audit begins: big tensors may be deferred from now on.
+    begin() {
+      deferring = typeof ReadableStreamBYOBReader === "function";
+      deferred.clear();
+      known.clear();
+    },
+    // Whether the pass that just ended deferred any tensor.
+    deferredAny() {
+      return deferred.size > 0;
+    },
+    // Reads the deferred tensors; a tensor that cannot be read so is left to HDF5 in the
+    // next pass (the error, if it is one, then comes from there). Returns how many it read.
+    async readDeferred() {
+      for (const [key, place] of deferred) {
+        try {
+          known.set(key, await rawStats(place));
+        } catch {
+          // read through HDF5 next time
+        }
+      }
+      deferred.clear();
+      deferring = false;
+      return known.size; // all of this audit's
+    },
+    end() {
+      deferring = false;
+      deferred.clear();
+      known.clear();
+    },
+  };
+  return { api, jobs };
+}
+
+// Adds Σ|v|, Σv² and the count of rows [start, end) (one block) to sums, in numpy's pairwise
+// order. window(row) gives the numbers of some rows from `row` on: {view, from, to}, view[0]
+// being the first number of row `from`.
+function addBlock(sums, start, end, rowLen, window) {
+  const n = (end - start) * rowLen;
+  let w = null;
+  let wFirst = 0; // element index (in the block) of w[0]
+  let wEnd = 0;
+  // Leaf of numpy's pairwise sum: elements [lo, lo + len) of the block.
+  let leafAbs = 0;
+  let leafSq = 0;
+  const leaf = (lo, len) => {
+    if (w === null || lo < wFirst || lo + len > wEnd) {
+      const got = window(start + Math.floor(lo / rowLen));
+      w = got.view;
+      wFirst = (got.from - start) * rowLen;
+      wEnd = (got.to - start) * rowLen;
+    }
+    const o = lo - wFirst;
+    if (len < 8) {
+      let a = 0;
+      let s = 0;
+      for (let i = 0; i < len; i++) {
+        const v = w[o + i];
+        a += Math.abs(v);
+        s += v * v;
+      }
+      leafAbs = a;
+      leafSq = s;
+      return;
+    }
+    // Eight running sums, as numpy's unrolled loop keeps them.
+    let v0 = w[o], v1 = w[o + 1], v2 = w[o + 2], v3 = w[o + 3];
+    let v4 = w[o + 4], v5 = w[o + 5], v6 = w[o + 6], v7 = w[o + 7];
+    let a0 = Math.abs(v0), a1 = Math.abs(v1), a2 = Math.abs(v2), a3 = Math.abs(v3);
+    let a4 = Math.abs(v4), a5 = Math.abs(v5), a6 = Math.abs(v6), a7 = Math.abs(v7);
+    let s0 = v0 * v0, s1 = v1 * v1, s2 = v2 * v2, s3 = v3 * v3;
+    let s4 = v4 * v4, s5 = v5 * v5, s6 = v6 * v6, s7 = v7 * v7;
+    let i = 8;
+    for (const stop = o + len - (len % 8); o + i < stop; i += 8) {
+      const k = o + i;
+      v0 = w[k]; v1 = w[k + 1]; v2 = w[k + 2]; v3 = w[k + 3];
+      v4 = w[k + 4]; v5 = w[k + 5]; v6 = w[k + 6]; v7 = w[k + 7];
+      a0 += Math.abs(v0); a1 += Math.abs(v1); a2 += Math.abs(v2); a3 += Math.abs(v3);
+      a4 += Math.abs(v4); a5 += Math.abs(v5); a6 += Math.abs(v6); a7 += Math.abs(v7);
+      s0 += v0 * v0; s1 += v1 * v1; s2 += v2 * v2; s3 += v3 * v3;
+      s4 += v4 * v4; s5 += v5 * v5; s6 += v6 * v6; s7 += v7 * v7;
+    }
+    let a = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
+    let s = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+    for (; i < len; i++) {
+      const v = w[o + i];
+      a += Math.abs(v);
+      s += v * v;
+    }
+    leafAbs = a;
+    leafSq = s;
+  };
+  const pairwise = (lo, len) => {
+    if (len <= PW_BLOCKSIZE) {
+      leaf(lo, len);
+      return;
+    }
+    let half = Math.floor(len / 2);
+    half -= half % 8;
+    pairwise(lo, half);
+    const a = leafAbs;
+    const s = leafSq;
+    pairwise(lo + half, len - half);
+    leafAbs = a + leafAbs;
+    leafSq = s + leafSq;
+  };
+  if (n > 0) {
+    pairwise(0, n);
+    sums[1] += leafAbs;
+    sums[2] += leafSq;
+  }
+  sums[0] += n;
+}
+
+// Reads `size` bytes from a BYOB stream reader into `buffer` (which the reader takes over and
+// gives back); returns the buffer.
+async function fill(reader, buffer, size) {
+  let filled = 0;
+  while (filled < size) {
+    const { done, value } = await reader.read(new Uint8Array(buffer, filled, size - filled));
+    if (done) throw new Error("the file ended early");
+    buffer = value.buffer;
+    filled += value.byteLength;
+  }
+  return buffer;
 }
 
 // A dataset whose numbers are in another file; h5wasm_backend.py reads the message.
@@ -566,6 +703,7 @@ const CACHE_BLOCKS = 256; // 16 MiB per open file at most
 const reader = typeof FileReaderSync === "function" ? new FileReaderSync() : null;
 
 const mounted = new Map(); // path -> File: what a path in either file system stands for
+let lastBigRead = null; // the last read that went straight to the file (see rawStats)
 
 export function mountFile(FS, dir, file, name = file.name) {
   FS.mkdirTree(dir);
@@ -616,6 +754,7 @@ function cachedRead(file) {
     if (end - position > 4 * BLOCK) {
       const ab = reader.readAsArrayBuffer(file.slice(position, end));
       buffer.set(new Uint8Array(ab), offset);
+      lastBigRead = { file, position, length: end - position, into: offset };
       return end - position;
     }
     let at = position;

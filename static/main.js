@@ -55,6 +55,7 @@ function plural(n, word) {
 function updateState() {
   const state = bootError ? "error" : !booted ? "booting" : pending() ? "busy" : "ready";
   root.dataset.state = state;
+  if (state === "ready") registerServiceWorkerWhenIdle();
   dropZone.setAttribute("aria-busy", String(state === "busy" || state === "booting"));
   statusLine.textContent = notice || statusText();
 }
@@ -119,8 +120,9 @@ function onWorkerMessage({ data }) {
   } else if (data.type === "ready") {
     booted = true;
     bootTimes.ready = data.ms;
-    // For benchmarks: ms from the worker's start to each stage (pyodide, wheel, app, ready,
-    // then h5wasm, hdf5 and warm, which may come after "ready").
+    if (data.boot) root.dataset.boot = data.boot; // "snapshot" or "fresh" (see worker.js)
+    // For benchmarks: ms from the worker's start to the end of each boot part (worker.js's
+    // timing messages) and to "ready".
     root.dataset.bootTimes = JSON.stringify(bootTimes);
     bootProgress.value = bootProgress.max;
     bootProgress.hidden = true;
@@ -527,7 +529,21 @@ setUpExamples().catch(exampleFailed);
 
 // --- offline -----------------------------------------------------------------------------
 
-if ("serviceWorker" in navigator && location.protocol !== "file:") {
+// Registered once the page has been ready and idle for a moment: installing it downloads the
+// whole site again into Cache Storage, which on a first visit would compete with the boot and
+// with the first audits.
+const OFFLINE_AFTER_IDLE_MS = 2000;
+let offlineTimer = 0;
+function registerServiceWorkerWhenIdle() {
+  clearTimeout(offlineTimer);
+  offlineTimer = setTimeout(() => {
+    if (root.dataset.state === "ready") registerServiceWorker();
+  }, OFFLINE_AFTER_IDLE_MS);
+}
+let offlineRequested = false;
+function registerServiceWorker() {
+  if (offlineRequested || !("serviceWorker" in navigator) || location.protocol === "file:") return;
+  offlineRequested = true;
   navigator.serviceWorker.register(new URL("../sw.js", import.meta.url)).catch(() => {
     // not allowed here (e.g. a sandboxed iframe): the page still works, just not offline
   });

@@ -1,26 +1,62 @@
-// The module Web Worker: boots Pyodide, installs the regaudit wheel (fetched from this origin
-// while Pyodide boots), imports app.py, posts `ready`, then loads h5wasm; audits files one at a
-// time (the first waits for h5wasm if it is still loading).
+// The module Web Worker: starts Python (Pyodide) with regaudit imported, and h5wasm beside it;
+// then audits files one at a time.
 //
-// Messages in:  {type: "audit", id, file: File}
+// Python starts from the memory snapshot build.py made (snapshot.mjs): a Pyodide that has
+// already booted and imported regaudit, restored in one copy. When the snapshot cannot be used
+// (missing, damaged: its size and SHA-256 are in build.json; or made by another Pyodide build,
+// which Pyodide itself refuses), Python boots afresh instead: Pyodide, then the regaudit wheel
+// unpacked and app imported. h5wasm loads at the same time; "ready" means both are up and a
+// bundled example has been audited once (see boot), so the first file waits for nothing.
+//
+// Messages in:  {type: "audit", id, file: File, importer: profile name | null (the default)}
 // Messages out: {type: "progress", text, step, steps, ms} | {type: "timing", stage, ms}
-//               {type: "ready", ms} | {type: "boot-error", error}
+//               {type: "ready", ms, boot: "snapshot" | "fresh"} | {type: "boot-error", error}
 //               {type: "started", id}
 //               {type: "result", id, ok, name, html, json, csv, md} | {type: "result", id, ok: false, name, error}
 //
 // A picked File is mounted read-only (WORKERFS) at /input/<n>/<name> in Pyodide's file system
 // and in h5wasm's, so Python and HDF5 read it lazily, in place: it is never copied whole.
 
+import { loadPyodide } from "../vendor/pyodide/pyodide.mjs";
+
 const ROOT = new URL("../", import.meta.url);
 const url = (path) => new URL(path, ROOT).href;
-const STEPS = 4;
+const SNAPSHOT = "regaudit.snapshot"; // written by build.py, described in build.json
+const WARM_UP = "static/examples/conv.h5"; // audited once before "ready" (see boot)
 const started = performance.now();
-let step = 0;
+const since = () => Math.round(performance.now() - started);
 
-function progress(text) {
-  step += 1;
-  const ms = Math.round(performance.now() - started);
-  postMessage({ type: "progress", text, step, steps: STEPS, ms });
+function timing(stage) {
+  postMessage({ type: "timing", stage, ms: since() });
+}
+
+// Progress: the boot's parts run at the same time and finish in any order. Each "progress"
+// message says how many are done (step - 1 of steps) and what is still running.
+const running = new Map(); // part -> what it is doing, as shown
+const later = new Set(); // names of parts that have yet to start
+let done = 0;
+function progress() {
+  const doing = [...running.values()].join(", ") || "starting";
+  const text = `${doing.charAt(0).toUpperCase()}${doing.slice(1)}…`;
+  const steps = done + running.size + later.size;
+  postMessage({ type: "progress", text, step: done + 1, steps, ms: since() });
+}
+
+// One part of the boot: `work()` is a promise; its end is a step (and a named timing).
+async function step(name, text, work) {
+  const part = Symbol(name);
+  later.delete(name);
+  running.set(part, text);
+  progress();
+  try {
+    const result = await work();
+    done += 1;
+    timing(name);
+    return result;
+  } finally {
+    running.delete(part);
+    progress();
+  }
 }
 
 async function fetchOk(path) {
@@ -29,31 +65,71 @@ async function fetchOk(path) {
   return response;
 }
 
-function timing(stage) {
-  postMessage({ type: "timing", stage, ms: Math.round(performance.now() - started) });
+const pyodideOptions = {
+  indexURL: url("vendor/pyodide/"),
+  stdout: (line) => console.log(line),
+  stderr: (line) => console.warn(line),
+};
+
+// The snapshot's bytes, checked against build.json; rejects when there is none to use.
+async function snapshotBytes(manifest) {
+  const [info, response] = await Promise.all([manifest, fetch(url(SNAPSHOT))]);
+  if (!info.snapshot) throw new Error("this build has none");
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (bytes.length !== info.snapshot.bytes) {
+    throw new Error(`${bytes.length} bytes, not ${info.snapshot.bytes}`);
+  }
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  if (hex !== info.snapshot.sha256) throw new Error("its SHA-256 is not the one in build.json");
+  return bytes;
 }
 
-async function bootPython(wheelPromise, appPromise) {
-  const { loadPyodide } = await import(url("vendor/pyodide/pyodide.mjs"));
-  const pyodide = await loadPyodide({
-    indexURL: url("vendor/pyodide/"),
-    stdout: (line) => console.log(line),
-    stderr: (line) => console.warn(line),
-  });
-  timing("pyodide");
-  progress("Python is running; installing regaudit…");
-  // The wheel and app.py were fetched while Pyodide booted. A pure-Python wheel is a zip:
+async function bootFromSnapshot(manifest) {
+  const bytes = step("snapshot", "downloading Python with regaudit", () => snapshotBytes(manifest));
+  bytes.catch(() => {}); // loadPyodide awaits it (and fails with it)
+  const pyodide = await step("python", "starting Python", () =>
+    loadPyodide({ ...pyodideOptions, _loadSnapshot: bytes }),
+  );
+  return { pyodide, app: pyodide.pyimport("app"), boot: "snapshot" }; // imported in the snapshot
+}
+
+async function bootFresh(manifest) {
+  // The wheel and app.py are fetched while Pyodide boots. A pure-Python wheel is a zip:
   // unpacked next to app.py, it is installed (micropip would add ~0.3 s of its own boot).
-  const [wheel, appSource] = await Promise.all([wheelPromise, appPromise]);
-  pyodide.FS.mkdirTree("/app");
-  pyodide.unpackArchive(wheel, "wheel", { extractDir: "/app" });
-  pyodide.FS.writeFile("/app/app.py", appSource);
-  pyodide.runPython("import sys\nif '/app' not in sys.path: sys.path.insert(0, '/app')");
-  timing("wheel");
-  progress("Starting regaudit…");
-  const app = pyodide.pyimport("app");
-  timing("app");
-  return { pyodide, app };
+  const files = step("wheel", "downloading regaudit", () =>
+    Promise.all([
+      manifest.then((m) => fetchOk(m.wheels.regaudit)).then((r) => r.arrayBuffer()),
+      fetchOk("app.py").then((r) => r.text()),
+    ]),
+  );
+  files.catch(() => {}); // awaited below
+  later.add("app");
+  const pyodide = await step("python", "starting Python", () =>
+    loadPyodide(pyodideOptions),
+  );
+  const app = await step("app", "installing regaudit", async () => {
+    const [wheel, appSource] = await files;
+    pyodide.FS.mkdirTree("/app");
+    pyodide.unpackArchive(wheel, "wheel", { extractDir: "/app" });
+    pyodide.FS.writeFile("/app/app.py", appSource);
+    pyodide.runPython("import sys\nif '/app' not in sys.path: sys.path.insert(0, '/app')");
+    const module = pyodide.pyimport("app");
+    module.warm();
+    return module;
+  });
+  return { pyodide, app, boot: "fresh" };
+}
+
+async function bootPython(manifest) {
+  try {
+    return await bootFromSnapshot(manifest);
+  } catch (e) {
+    const why = e.message || e;
+    console.warn(`regaudit: the Python snapshot cannot be used (${why}); starting Python afresh`);
+    return await bootFresh(manifest);
+  }
 }
 
 async function bootHdf5() {
@@ -61,53 +137,55 @@ async function bootHdf5() {
     import(url("vendor/h5wasm/hdf5_hl.js")),
     import("./h5.js"),
   ]);
-  const Module = await h5wasm.ready;
-  timing("h5wasm");
-  return { h5wasm, Module, h5 };
+  return { h5wasm, Module: await h5wasm.ready, h5 };
 }
 
-function boot() {
-  progress("Loading Python (Pyodide)…");
-  // Python's files, the wheel and app.py are requested at once; "ready" waits for them only.
-  // h5wasm (4 MB of JS with its wasm inlined) starts loading when Python is up: loaded
-  // alongside, it competed with Pyodide's own compile for the CPU and delayed "ready" by ~10%.
-  // An audit waits for it (a file is rarely picked in the moment after "ready").
+async function boot() {
   const manifest = fetchOk("build.json").then((r) => r.json());
-  const wheel = manifest.then((m) => fetchOk(m.wheels.regaudit)).then((r) => r.arrayBuffer());
-  const appSource = fetchOk("app.py").then((r) => r.text());
-  wheel.catch(() => {}); // awaited (and reported) in bootPython
-  appSource.catch(() => {});
-  const python = bootPython(wheel, appSource);
-  const hdf5 = python.then(async ({ pyodide, app }) => {
-    const { h5wasm, Module, h5 } = await bootHdf5();
-    pyodide.registerJsModule("regaudit_h5", h5.makeH5Api(h5wasm, Module));
-    app.use_h5wasm(pyodide.pyimport("regaudit_h5"));
-    timing("hdf5");
-    return { FS: Module.FS, mountFile: h5.mountFile, unmountFile: h5.unmountFile };
-  });
-  return { python, hdf5 };
+  manifest.catch(() => {}); // awaited (and reported) on the boot paths
+  const hdf5 = step("hdf5", "loading the HDF5 reader", bootHdf5);
+  hdf5.catch(() => {}); // awaited below, after Python
+  later.add("warm"); // see below
+  const example = fetchOk(WARM_UP).then((r) => r.blob());
+  example.catch(() => {}); // a warm-up that cannot happen is skipped
+  const { pyodide, app, boot: how } = await bootPython(manifest);
+  const { h5wasm, Module, h5 } = await hdf5;
+  const { api, jobs } = h5.makeH5Api(h5wasm, Module);
+  pyodide.registerJsModule("regaudit_h5", api);
+  app.use_h5wasm(pyodide.pyimport("regaudit_h5"));
+  const { mountFile, unmountFile } = h5;
+  const runtime = { pyodide, app, boot: how, FS: Module.FS, jobs, mountFile, unmountFile };
+  // The first audit in a page is up to 5x slower than the next (wasm and JS compiled on first
+  // use): one of a bundled example, before "ready", spares the visitor's first file that.
+  await step("warm", "preparing the audit", async () => {
+    await run(runtime, new File([await example], WARM_UP.split("/").pop()));
+  }).catch(() => {});
+  return runtime;
 }
 
-const { python: ready, hdf5: hdf5Ready } = boot();
-const bootFailed = (e) => {
-  console.warn("regaudit: boot failed:", e);
-  postMessage({ type: "boot-error", error: String((e && e.message) || e) });
-};
-ready.then(({ app }) => {
-  postMessage({ type: "ready", ms: Math.round(performance.now() - started) });
-  setTimeout(() => {
-    app.warm(); // an audit that arrives meanwhile runs right after it
-    timing("warm");
-  }, 0);
-}, bootFailed);
-hdf5Ready.catch((e) => ready.then(() => bootFailed(e), () => {})); // one report per failure
+const ready = boot();
+ready.then(
+  ({ boot: how }) => postMessage({ type: "ready", ms: since(), boot: how }),
+  (e) => {
+    console.warn("regaudit: boot failed:", e);
+    postMessage({ type: "boot-error", error: String((e && e.message) || e) });
+  },
+);
 
 let mounts = 0;
 
 async function audit(id, file, importer) {
-  const { pyodide, app } = await ready;
-  const { FS, mountFile, unmountFile } = await hdf5Ready;
+  const runtime = await ready;
   postMessage({ type: "started", id });
+  postMessage({ type: "result", id, ...(await run(runtime, file, importer)) });
+}
+
+// One file through app.audit: the result message's fields. Python asks for weight sums
+// synchronously, and a synchronous read of a File (FileReaderSync) is slow and leaves garbage
+// behind; so a first pass notes the big tensors whose sums it needs (h5.js: jobs), they are
+// read with the streams API, and a second pass makes the report with them. Files without such
+// tensors (most) are audited once.
+async function run({ pyodide, app, FS, jobs, mountFile, unmountFile }, file, importer = null) {
   const dir = `/input/${++mounts}`;
   let result;
   // The name in the file systems; the report keeps the real one.
@@ -116,7 +194,14 @@ async function audit(id, file, importer) {
   try {
     const path = mountFile(pyodide.FS, dir, file, name);
     mountFile(FS, dir, file, name);
-    const proxy = app.audit(path, file.name, importer || null);
+    jobs.begin();
+    let proxy = app.audit(path, file.name, importer);
+    if (jobs.deferredAny()) {
+      proxy.destroy();
+      const read = await jobs.readDeferred();
+      console.debug(`regaudit: ${read} big tensor(s) of ${file.name} read with the streams API`);
+      proxy = app.audit(path, file.name, importer);
+    }
     try {
       result = proxy.toJs({ dict_converter: Object.fromEntries });
     } finally {
@@ -126,10 +211,11 @@ async function audit(id, file, importer) {
     console.warn("regaudit: audit failed:", e);
     result = { ok: false, name: file.name, error: "Internal error: regaudit could not audit this file." };
   } finally {
+    jobs.end();
     unmountFile(FS, dir);
     unmountFile(pyodide.FS, dir);
   }
-  postMessage({ type: "result", id, ...result });
+  return result;
 }
 
 // Files arrive at any time, also during boot; they are audited in order, one at a time.

@@ -240,7 +240,7 @@ def _releases_section() -> list[Block]:
                 + "; ".join(p.changes) for p in profiles]),
         ("p", "Differences, release by release (\"=\": as the release before; a set shows "
               "what it gains (+) and loses (−); layer classes are the Keras 2 names):"),
-        ("table", ["", *(short_name(p) for p in profiles)], rows),
+        ("table", ["what the release does", *(short_name(p) for p in profiles)], rows),
     ]
 
 
