@@ -142,3 +142,32 @@ def test_an_image_input_takes_its_axis_from_a_conv2d_after_it_in_m1_only(tmp_pat
     assert [misread(n) for n in ("dl4j-1.0.0-beta7", "dl4j-1.0.0-M1", "dl4j-1.0.0-M1.1",
                                  "dl4j-1.0.0-M2", "dl4j-1.0.0-M2.1")] == [
         True, False, False, True, True]
+
+
+def test_an_image_of_unknown_size_fails_in_beta7_only(tmp_path: Path) -> None:
+    """beta7 infers an unknown height or width as 0 and its CNN check finds the kernel larger
+    than the input (seen with 12net.h5 of the wild corpus); M1 on keeps the size unknown. A
+    ReLU in between passes the unknown size on; a sized input is fine in every release."""
+    def model(shape: list) -> dict:
+        relu = {"class_name": "Activation", "name": "relu", "inbound_nodes": [[["image", 0, 0, {}]]],
+                "config": {"name": "relu", "activation": "relu"}}
+        conv = {"class_name": "Conv2D", "name": "conv", "inbound_nodes": [[["relu", 0, 0, {}]]],
+                "config": {"name": "conv", "filters": 3, "kernel_size": [3, 3],
+                           "data_format": "channels_last", "use_bias": True}}
+        return {"class_name": "Model", "keras_version": "2.2.4", "backend": "tensorflow",
+                "config": {"name": "m", "layers": [
+                    {"class_name": "InputLayer", "name": "image", "inbound_nodes": [],
+                     "config": {"name": "image", "batch_input_shape": shape}}, relu, conv],
+                    "input_layers": [["image", 0, 0]], "output_layers": [["conv", 0, 0]]}}
+
+    def blocked(shape: list) -> list[bool]:
+        path = tmp_path / "model.json"
+        path.write_text(json.dumps(model(shape)))
+        out = []
+        for name in ("dl4j-1.0.0-beta7", "dl4j-1.0.0-M1", "dl4j-1.0.0-M2.1"):
+            blocking = audit_path(str(path), profile=PROFILES[name]).to_dict()["verdict"]["blocking"]
+            out.append("IMAGE_SIZE_UNKNOWN" in {b["code"] for b in blocking})
+        return out
+
+    assert blocked([None, None, None, 3]) == [True, False, False]
+    assert blocked([None, 12, 12, 3]) == [False, False, False]

@@ -129,6 +129,10 @@ _TABLE = (
           "1.0.0-beta7 to M1.1: a BatchNormalization right after a layer that outputs a sequence "
           "(Embedding, Conv1D, ...) fails in shape inference or in the next layer's weight copy. "
           "Use 1.0.0-M2 or later."),
+    _code("IMAGE_SIZE_UNKNOWN", "finding blocker", "error",
+          "1.0.0-beta7: an image input declared without its height or width (None) reaches a "
+          "convolution or pooling layer; this release infers the size as 0 and rejects the "
+          "kernel as larger than the input. Declare the input's size, or use 1.0.0-M1 or later."),
     _code("DENSE_AFTER_PERMUTE", "finding blocker", "error",
           "1.0.0-beta7: a Dense right after a Permute gets a sequence it does not take. Use "
           "1.0.0-M1 or later."),

@@ -167,6 +167,9 @@ class Profile:
     # Sequential model.
     batchnorm_on_sequence_error: str
     channels_first_sequential_unknown: bool
+    # An image input without its height or width fails at the first convolution or pooling
+    # (InputTypeUtil checks the kernel against a size of 0).
+    unsized_image_fails: bool
     # Layers whose regularization DL4J applies but leaves out of calcRegularizationScore
     # (SameDiff layers: the score of an AbstractLayer is 0).
     unscored_layers: frozenset[str]
@@ -218,6 +221,7 @@ BETA7 = Profile(
     batchnorm_on_sequence_error="IllegalStateException: Invalid input type: Batch norm layer "
     "expected input of type CNN, CNN Flat or FF",
     channels_first_sequential_unknown=True,
+    unsized_image_fails=True,
     unscored_layers=frozenset({"LocallyConnected1D"}),
 )
 
@@ -246,7 +250,8 @@ M1 = _release(
      "then fail to copy)", "UpSampling2D takes unequal sizes", "reads data formats anew: "
      "a Dense after a Permute and channels_first Sequential models import; Keras 1 "
      "Deconvolution2D and Convolution3D get another shape", "an image input takes its channels "
-     "axis from the convolution or pooling layer listed after it"),
+     "axis from the convolution or pooling layer listed after it", "an image input of unknown "
+     "height or width imports (the kernel check skips unpadded layers)"),
     known_layers=_add(BETA7.known_layers, "Maximum", "maximum", "UpSampling3D"),
     functional_roots=frozenset({"Model", "Functional"}),
     root_error="Expected model class name Model or Functional (found {root})",
@@ -257,6 +262,7 @@ M1 = _release(
                                        2: frozenset({"Conv3D"})}),
     dense_after_permute="misshaped",
     channels_first_sequential_unknown=False,
+    unsized_image_fails=False,
     input_axis_layers=_CONVOLUTION_LAYOUT | frozenset(
         """
         Conv2D Convolution2D AtrousConvolution2D Conv1D Convolution1D AtrousConvolution1D
@@ -265,8 +271,10 @@ M1 = _release(
 )
 M1_1 = _release(
     M1, "1.0.0-M1.1",
-    ("a BatchNormalization without inbound_nodes (any Sequential model) fails",),
+    ("a BatchNormalization without inbound_nodes (any Sequential model) fails",
+     "a Dense after a Permute gets its size right"),
     sequential_batchnorm_fails=True,
+    dense_after_permute="",
     # BatchNormalization now takes the sequence, and the layer after it gets the wrong size.
     batchnorm_on_sequence_error="InvalidKerasConfigurationException: Length of both arrays must "
     "be equal",
@@ -276,8 +284,7 @@ M2 = _release(
     ("builds Conv3DTranspose", "skips top_level_model_weights (Keras >= 2.7 files import)",
      "BatchNormalization in a Sequential model imports again, also after a sequence",
      "weights copied into another shape no longer fail (a shared layer imports, with values "
-     "that are not the stored ones)", "3D layers and a Dense after a Permute get their sizes "
-     "right",
+     "that are not the stored ones)", "3D layers get their sizes right",
      "the native SVD behind orthogonal initial values can hang", "an image input no longer takes "
      "its channels axis from a Conv2D or a pooling layer after it (an && / || slip)"),
     known_layers=_add(M1_1.known_layers, "Conv3DTranspose"),

@@ -264,15 +264,61 @@ def _sequence_blocker(layer: TopLayer, previous: TopLayer | None, profile: Profi
     return None
 
 
+# 2D layers whose output type InputTypeUtil.getOutputTypeCnnLayers computes, checking the
+# kernel against the input's height and width; and layers an unknown image size passes through.
+CNN_CHECKED = frozenset(
+    """
+    Conv2D Convolution2D AtrousConvolution2D SeparableConv2D SeparableConvolution2D
+    DepthwiseConv2D MaxPooling2D AveragePooling2D MaxPool2D AvgPool2D
+    """.split()
+)
+SIZE_PASSING = frozenset(
+    """
+    Activation LeakyReLU ReLU ELU ThresholdedReLU Softmax BatchNormalization Dropout
+    SpatialDropout2D GaussianNoise GaussianDropout AlphaDropout ZeroPadding2D Cropping2D
+    UpSampling2D
+    """.split()
+)
+
+
+def _unsized_image(layer: TopLayer) -> bool:
+    """An image input (3 dimensions per sample) declared without its height or width."""
+    shape = layer.config.get("batch_input_shape")
+    return isinstance(shape, list) and len(shape) == 4 and None in shape[1:]
+
+
+def _size_blocker(layer: TopLayer, source: TopLayer | None, unsized: set[str],
+                  profile: Profile) -> Block | None:
+    """1.0.0-beta7 infers shapes with an unknown height or width as 0, and its CNN output-type
+    check then finds every kernel larger than the input. `unsized` collects the layers whose
+    output has that unknown size (filled here, in layer order)."""
+    if not profile.unsized_image_fails:
+        return None
+    cls = _effective(layer).class_name
+    fed_unsized = (source.name in unsized) if source is not None else _unsized_image(layer)
+    if layer.class_name == "InputLayer" and _unsized_image(layer):
+        unsized.add(layer.name)
+    elif fed_unsized and cls in CNN_CHECKED:
+        return Block("IMAGE_SIZE_UNKNOWN", f"{layer.name} gets an image input of unknown height "
+                     "or width: this release infers its size as 0 and finds the kernel larger "
+                     "than the input", "DL4JInvalidConfigException: Invalid configuration for "
+                     f"layer (idx=-1, name={layer.name}", late=True)
+    elif fed_unsized and cls in SIZE_PASSING:
+        unsized.add(layer.name)
+    return None
+
+
 def graph_blockers(tree: ModelTree, profile: Profile) -> dict[int, Block]:
     """Top-level entries that fail for where they sit in the graph (index -> Block)."""
     sequential = tree.root_class in profile.sequential_roots
     built: dict[str, TopLayer] = {}
+    unsized: set[str] = set()
     out = {}
     for index, layer in enumerate(tree.top_layers):
         previous = (tree.top_layers[index - 1] if index else None) if sequential else (
             built.get(layer.inbound[0]) if layer.inbound else None)
         block = (_input_blocker(layer, index, built, sequential)
+                 or _size_blocker(layer, previous, unsized, profile)
                  or _channels_blocker(layer, built, sequential, profile)
                  or _sequence_blocker(layer, previous, profile))
         if block:

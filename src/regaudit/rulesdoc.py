@@ -174,6 +174,7 @@ RELEASE_FIELDS = {
     "batchnorm_on_sequence_error": "BatchNormalization after a sequence fails with",
     "dense_after_permute": "Dense after Permute",
     "channels_first_sequential_unknown": "channels_first Sequential: verdict unknown",
+    "unsized_image_fails": "an image input of unknown size fails",
 }
 
 

@@ -67,6 +67,7 @@ ACTIONS = {
     "TIMEDISTRIBUTED_INPUT": "replace {layer} with a layer that takes the 3D input (Conv3D, ...)",
     "BATCHNORM_ON_SEQUENCE": "use DL4J 1.0.0-M2 or later",
     "DENSE_AFTER_PERMUTE": "use DL4J 1.0.0-M1 or later",
+    "IMAGE_SIZE_UNKNOWN": "declare the input's height and width, or use DL4J 1.0.0-M1 or later",
     "INPUT_CHANNELS_UNKNOWN": "put a Conv2D (or another layer of known size) before {layer} in "
     "a functional model",
 }
