@@ -224,7 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
         + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_CODES)
         + ". When several apply, the first of 4, 2, 3, 1 wins. CI formats: sarif (SARIF "
         "2.1.0 for code scanning), github (workflow annotations), gitlab (Code Quality); "
-        "their levels follow --fail-on. See docs/ci.md.",
+        "their levels follow --fail-on. See docs/ci.md. `regaudit fix MODEL` writes the Java "
+        "that gives the imported network Keras's regularization: see regaudit fix -h.",
     )
     parser.add_argument(
         "paths",
@@ -310,6 +311,11 @@ def _preload() -> None:
 
 
 def _main(argv: Sequence[str] | None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["fix"]:  # `regaudit fix MODEL`: the Java fix (a file named fix: ./fix)
+        from regaudit.fix_command import main as fix_main
+
+        return fix_main(argv[1:])
     args = build_parser().parse_args(argv)
     run = Run()
     pieces: list[str] = []

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from regaudit.fix import plan
+
 SCHEMA = "regaudit/1"
 OUTCOMES = ("applied", "altered", "dropped", "warned", "error", "noop")
 MODES = ("strict", "lenient")  # enforceTrainingConfig = true / false
@@ -129,7 +131,7 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report (schema regaudit/1): a stable public interface."""
-        return {
+        out = {
             "schema": SCHEMA,
             "importer": self.importer,
             "source": dict(self.source),
@@ -139,3 +141,5 @@ class Report:
             "notes": [_fields(n) for n in self.notes],
             "summary": self.summary(),
         }
+        out["fix"] = plan(out)  # derived from the rest: what to set on the imported network
+        return out
