@@ -30,16 +30,20 @@ def use_h5wasm(js_module: Any) -> None:
 
 
 def audit(path: str, name: str) -> dict[str, Any]:
-    """`{"ok": True, "name", "html", "json", "csv", "md"}` or `{"ok": False, "name", "error"}`."""
+    """`{"ok": True, "name", "html", "json", "csv", "md", "java"}` or `{"ok": False, "name",
+    "error"}`. `java`: the fix the "Fix for DL4J" panel copies and downloads as
+    `<name>.Fix.java` (what `regaudit fix FILE -o FILE.Fix.java` writes), or None."""
     from regaudit.audit import audit_path
     from regaudit.errors import RegauditError
     from regaudit.render import render
+    from regaudit.render.java import page_java
 
     try:
         report = audit_path(path, display_name=name).to_dict()
         result: dict[str, Any] = {"ok": True, "name": name, "html": render(report, "html")}
         for fmt in DOWNLOADS:
             result[fmt] = render(report, fmt)  # what the CLI writes for one file
+        result["java"] = page_java(report)
         return result
     except RegauditError as e:
         return {"ok": False, "name": name, "error": str(e) or type(e).__name__}
