@@ -1,8 +1,10 @@
-"""python -m conformance [PATH...]: regaudit against DL4J's real Keras importer.
+"""python -m conformance [--fix] [PATH...]: regaudit against DL4J's real Keras importer.
 
 Audits every model file under PATH (default: tests/fixtures, and ../shared/corpus when it is
 beside the project), asks the real importer about the same files (judge.py), prints one line
-per disagreement and the agreement line; exit status 0 only when every file agrees.
+per disagreement and the agreement line; exit status 0 only when every file agrees. With --fix,
+checks regaudit's fixes instead (fix.py): each compiled, applied to the imported network and
+scored by DL4J, ending with `fix: N/M files reproduce the Keras penalty (K rows not expressible)`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from conformance import compare, judge
+from conformance import compare, fix, judge
 from regaudit.audit import audit_path
 from regaudit.cli import MODEL_SUFFIXES
 from regaudit.errors import NotAKerasModel, RegauditError
@@ -49,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"DL4J release to run (default {judge.DEFAULT_RELEASE})")
     parser.add_argument("--records", type=Path,
                         help="also write the harness's records here (JSON)")
+    parser.add_argument("--fix", action="store_true",
+                        help="check regaudit's fixes instead: compile each, apply it to the "
+                        "imported network, compare DL4J's score with Keras's penalty (docs/fix.md)")
     args = parser.parse_args(argv)
     paths = args.paths or [p for p in DEFAULT_PATHS if p.exists()]
     started = time.monotonic()
@@ -63,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
             skipped += 1  # a JSON file that is no model config (a manifest, say)
         except RegauditError as error:
             refused[path] = str(error)
+    if args.fix:
+        return fix.run(reports, {p: shown(p) for p in reports}, args.release, started)
     asked = [*reports, *refused]
     judge.log(f"asking DL4J {args.release} about {len(asked)} files, both modes")
     records = judge.run([str(p) for p in asked], args.release)
