@@ -186,7 +186,10 @@ def gradient_check(plan: dict, release: str, classes: Path) -> tuple[bool, str]:
             f"-lr * (gradient difference) within {r['max_abs_error']:.2g} "
             f"(largest difference {r['max_abs_expected']:.2g}); every other parameter "
             + ("identical" if r["other_params_max_diff"] == 0
-               else f"differs by up to {r['other_params_max_diff']:.2g}"))
+               else f"differs by up to {r['other_params_max_diff']:.2g}")
+            + "; a clone " + ("keeps" if r["clone_keeps_it"] else "does NOT keep") + " the fix, "
+            + "a saved and restored model " + ("keeps" if r["saved_keeps_it"] else "does NOT keep")
+            + " it")
     return bool(r["ok"]), line
 
 

@@ -360,3 +360,11 @@ def test_cli_reports_a_file_it_cannot_read_as_the_audit_does(tmp_path: Path) -> 
     bad.write_text("not a model\n")
     done = fix_cli(str(bad))
     assert done.returncode == 2 and done.stderr.startswith(f"regaudit: {bad}: ")
+
+
+def test_the_example_in_docs_fix_md_is_what_regaudit_fix_writes() -> None:
+    doc = (ROOT / "docs" / "fix.md").read_text()
+    shown = doc.split("```java\n", 1)[1].split("```", 1)[0]
+    report = report_of("keras-2.15.0/wrappers.h5")
+    assert shown == render_java(report, "WrappersFix", "WrappersFix.java"), (
+        "regenerate: regaudit fix tests/fixtures/keras-2.15.0/wrappers.h5 -o WrappersFix.java")

@@ -5,6 +5,7 @@ import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.modelimport.keras.KerasModelImport;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -34,7 +35,8 @@ import java.util.Map;
  * the second network only; both then take one {@code fit} step on the same random batch. Their
  * data gradients are the same, so on LAYER's weights the two steps must differ by exactly
  * {@code -lr * (g_fixed - g_plain)}, g being the regularization's gradient at the stored weights
- * ({@code l1 * sign(w) + c * w}), and every other parameter must come out the same.
+ * ({@code l1 * sign(w) + c * w}), and every other parameter must come out the same. A clone of
+ * the fixed network, and the network saved and restored, must hold the fix too.
  */
 public final class FixCheck {
     private static final double LR = 0.5;
@@ -92,8 +94,19 @@ public final class FixCheck {
             }
         }
         out.put("other_params_max_diff", others);
+        // What a copy and a saved model hold: they start from the network's configuration.
+        boolean cloned = weights(fixed.clone(), layer).equals(after);
+        java.io.File saved = java.io.File.createTempFile("regaudit-fixcheck", ".zip");
+        try {
+            ModelSerializer.writeModel(fixed, saved, false);
+            out.put("saved_keeps_it", weights(ModelSerializer.restoreMultiLayerNetwork(saved), layer)
+                    .equals(after));
+        } finally {
+            saved.delete();
+        }
+        out.put("clone_keeps_it", cloned);
         out.put("ok", Boolean.TRUE.equals(applied.get("ok")) && scale > 0 && error <= 1e-4 * scale
-                && others == 0);
+                && others == 0 && cloned && Boolean.TRUE.equals(out.get("saved_keeps_it")));
         Files.writeString(Path.of(args[3]), new ObjectMapper().writeValueAsString(out),
                 StandardCharsets.UTF_8);
     }
