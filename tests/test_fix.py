@@ -368,3 +368,20 @@ def test_the_example_in_docs_fix_md_is_what_regaudit_fix_writes() -> None:
     report = report_of("keras-2.15.0/wrappers.h5")
     assert shown == render_java(report, "WrappersFix", "WrappersFix.java"), (
         "regenerate: regaudit fix tests/fixtures/keras-2.15.0/wrappers.h5 -o WrappersFix.java")
+
+
+def test_markdown_shows_the_plan_as_a_checklist_and_says_when_there_is_none() -> None:
+    from regaudit.render import render
+
+    report = report_of("keras-2.15.0/conv.h5")
+    md = render(report, "md").split("### Fix for DL4J\n", 1)[1].split("\n### ", 1)[0]
+    assert md.count("\n- [ ] ") == 1 + len(report["fix"]["changes"])  # the import, then each
+    assert "- [ ] Import with enforceTrainingConfig=false" in md
+    rows = md.split("Not fixable:\n", 1)[1]
+    assert rows.count("\n- ") == len(report["fix"]["not_fixable"])
+    for path, status in (("keras-2.3.1/no_regularizers.h5", "nothing_to_fix"),
+                         ("keras-2.15.0/rnn.h5", "not_importable")):
+        other = report_of(path)
+        assert other["fix"]["status"] == status
+        section = render(other, "md").split("### Fix for DL4J\n", 1)[1].split("\n### ", 1)[0]
+        assert section.strip().startswith("No fix: ") and "- [ ]" not in section

@@ -138,8 +138,9 @@ def audit_source(source: ModelSource, profile: Profile = DEFAULT) -> Report:
             "keras_version": source.keras_version,
             "backend": source.backend,
             "size": source.size,
-            # Sequential roots become a MultiLayerNetwork, others a ComputationGraph (fix.py)
-            "model_class": _root_class(source.model_config),
+            # Sequential roots become a MultiLayerNetwork, others a ComputationGraph (fix.py);
+            # a class_name that is not a string stops the audit in walk_model
+            "model_class": (source.model_config or {}).get("class_name"),
         },
         importer=profile.name,
     )
@@ -208,11 +209,6 @@ def audit_source(source: ModelSource, profile: Profile = DEFAULT) -> Report:
     if not tree.sites:
         report.notes.append(Note("NO_REGULARIZERS", "no regularizer in any layer of the config"))
     return report
-
-
-def _root_class(config: dict[str, Any] | None) -> str | None:
-    name = (config or {}).get("class_name")
-    return name if isinstance(name, str) else None
 
 
 def _hazards(report: Report, tree: ModelTree, profile: Profile) -> None:

@@ -157,11 +157,12 @@ def file_name(report: dict[str, Any]) -> str:
 
 def fix_parts(report: dict[str, Any]) -> tuple[str, list[str], list[str]] | None:
     """The report's fix block in words: (its message, the recipe's steps, the rows not fixable);
-    no steps when there is no fix to apply; None when the report has no usable fix block."""
+    no steps when there is nothing to apply (no regularizer, or no network); None when the
+    report has no usable fix block."""
     fix = report.get("fix")
     if not isinstance(fix, dict):
         return None
-    if fix.get("status") not in ("fix", "nothing_to_fix"):
+    if fix.get("status") != "fix":
         return text(fix.get("message")), [], []
     try:
         findings = as_list(report.get("findings"))

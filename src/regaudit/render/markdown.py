@@ -139,7 +139,7 @@ def _fix(report: dict[str, Any]) -> list[str]:
         return []
     message, steps, rows = parts
     out = ["### Fix for DL4J", ""]
-    if not steps:
+    if not steps:  # nothing to set, or no network to set it on
         return out + [f"No fix: {md(message)}.", ""]
     out += [f"{md(message[:1].upper() + message[1:])}. regaudit fix MODEL writes them as "
             "Java (docs/fix.md).", ""]
