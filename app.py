@@ -34,12 +34,15 @@ def use_h5wasm(js_module: Any) -> None:
 
 
 def audit(path: str, name: str, importer: str | None = None) -> dict[str, Any]:
-    """`{"ok": True, "name", "html", "json", "csv", "md"}` or `{"ok": False, "name", "error"}`;
-    `importer`: a DL4J release (profile name), None for the default."""
+    """`{"ok": True, "name", "importer", "html", "json", "csv", "md", "java"}` or `{"ok": False,
+    "name", "error"}`; `importer`: a DL4J release (profile name), None for the default. `java`:
+    the fix the "Fix for DL4J" panel copies and downloads as `<name>.Fix.java` (what
+    `regaudit fix FILE -o FILE.Fix.java` writes), or None."""
     from regaudit.audit import audit_path
     from regaudit.errors import RegauditError
     from regaudit.importers import DEFAULT, profile_named
     from regaudit.render import render
+    from regaudit.render.java import page_java
 
     try:
         profile = profile_named(importer) if importer else DEFAULT
@@ -50,6 +53,7 @@ def audit(path: str, name: str, importer: str | None = None) -> dict[str, Any]:
         report = audited.to_dict()
         for fmt in DOWNLOADS:
             result[fmt] = render(report, fmt)  # what the CLI writes for one file
+        result["java"] = page_java(report)
         return result
     except RegauditError as e:
         return {"ok": False, "name": name, "error": str(e) or type(e).__name__}

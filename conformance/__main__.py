@@ -1,8 +1,10 @@
-"""python -m conformance [PATH...]: regaudit against DL4J's real Keras importer.
+"""python -m conformance [--fix] [PATH...]: regaudit against DL4J's real Keras importer.
 
 Audits every model file under PATH (default: tests/fixtures, and ../shared/corpus when it is
 beside the project), asks the real importer about the same files (judge.py), prints one line
-per disagreement and the agreement line; exit status 0 only when every file agrees.
+per disagreement and the agreement line; exit status 0 only when every file agrees. With --fix,
+checks regaudit's fixes instead (fix.py): each compiled, applied to the imported network and
+scored by DL4J, ending with `fix: N/M files reproduce the Keras penalty (K rows not expressible)`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from conformance import compare, judge
+from conformance import compare, fix, judge
 from regaudit.audit import audit_path
 from regaudit.cli import MODEL_SUFFIXES
 from regaudit.errors import NotAKerasModel, RegauditError
@@ -52,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=Path,
                         help="also write the harness's records here (JSON; with --importer all, "
                         "one file per release beside it)")
+    parser.add_argument("--fix", action="store_true",
+                        help="check regaudit's fixes instead: compile each, apply it to the "
+                        "imported network, compare DL4J's score with Keras's penalty (docs/fix.md)")
     args = parser.parse_args(argv)
     try:
         profiles = list(PROFILES.values()) if args.importer == "all" else [
@@ -70,12 +75,13 @@ def main(argv: list[str] | None = None) -> int:
         if records_path and len(profiles) > 1:
             records_path = records_path.with_name(f"{records_path.stem}-{profile.release}"
                                                   f"{records_path.suffix}")
-        agree &= check(files, profile, records_path)
+        agree &= check(files, profile, records_path, args.fix)
     return 0 if agree else 1
 
 
-def check(files: list[Path], profile: Profile, records_path: Path | None) -> bool:
-    """regaudit's reports under `profile` against that release's importer; prints the result."""
+def check(files: list[Path], profile: Profile, records_path: Path | None, fixes: bool) -> bool:
+    """regaudit's reports under `profile` against that release's importer (with `fixes`: its
+    fixes, applied by that release); prints the result."""
     started = time.monotonic()
     reports: dict[Path, dict] = {}
     refused: dict[Path, str] = {}
@@ -87,6 +93,8 @@ def check(files: list[Path], profile: Profile, records_path: Path | None) -> boo
             skipped += 1  # a JSON file that is no model config (a manifest, say)
         except RegauditError as error:
             refused[path] = str(error)
+    if fixes:
+        return fix.run(reports, {p: shown(p) for p in reports}, profile, started) == 0
     asked = [*reports, *refused]
     judge.log(f"asking DL4J {profile.release} about {len(asked)} files, both modes")
     records = judge.run([str(p) for p in asked], profile.release)

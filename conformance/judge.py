@@ -75,6 +75,10 @@ def ensure_harness(release: str = DEFAULT_RELEASE) -> str:
 class Job:
     mode: str  # "strict" | "lenient"
     path: str  # absolute
+    fix_class: str | None = None  # a class `regaudit fix` wrote, applied after the import
+
+    def line(self) -> str:
+        return "\t".join([self.mode, self.path] + ([self.fix_class] if self.fix_class else []))
 
 
 def _crash_record(job: Job, why: str) -> dict:
@@ -93,7 +97,7 @@ def _run_jvm(classpath: str, jobs: list[Job], work: Path) -> tuple[list[dict], s
     """One JVM over `jobs` until it ends or dies; (records written, why it died or None)."""
     listing = work / "jobs.txt"
     out = work / "records.jsonl"
-    listing.write_text("".join(f"{j.mode}\t{j.path}\n" for j in jobs), encoding="utf-8")
+    listing.write_text("".join(f"{j.line()}\n" for j in jobs), encoding="utf-8")
     out.write_text("")
     with open(work / "harness.log", "ab") as err:
         proc = subprocess.Popen(
@@ -130,11 +134,21 @@ def run_isolated(paths: Iterable[str], release: str = DEFAULT_RELEASE,
 def run(paths: Iterable[str], release: str = DEFAULT_RELEASE,
         work: Path | None = None) -> dict[str, dict[str, dict]]:
     """{path: {"strict": record, "lenient": record}} from the real importer."""
+    return run_jobs([Job(mode, str(Path(p).resolve())) for p in paths for mode in MODES],
+                    release, work)
+
+
+def run_jobs(jobs: list[Job], release: str = DEFAULT_RELEASE, work: Path | None = None,
+             extra_classpath: str | None = None) -> dict[str, dict[str, dict]]:
+    """{path: {mode: record}} for each job, in as many JVMs as crashes make it take.
+    `extra_classpath`: where the classes of the jobs' fixes are."""
     classpath = ensure_harness(release)
+    if extra_classpath:
+        classpath += os.pathsep + extra_classpath
     work = work or ROOT / "build" / "conformance" / release
     work.mkdir(parents=True, exist_ok=True)
     (work / "harness.log").write_bytes(b"")
-    pending = [Job(mode, str(Path(p).resolve())) for p in paths for mode in MODES]
+    pending = list(jobs)
     results: dict[str, dict[str, dict]] = {}
     attempts: dict[Job, int] = {}
     jvms = 0

@@ -304,7 +304,7 @@ document.addEventListener("drop", (event) => {
 // --- results out -------------------------------------------------------------------------
 
 const ALLOWED_TAGS = new Set(
-  "SECTION HEADER H2 H3 H4 P DL DT DD UL OL LI TABLE CAPTION THEAD TBODY TFOOT TR TH TD SPAN CODE STRONG EM SMALL DIV BR WBR ABBR".split(
+  "SECTION HEADER H2 H3 H4 P DL DT DD UL OL LI TABLE CAPTION THEAD TBODY TFOOT TR TH TD SPAN CODE STRONG EM SMALL DIV BR WBR ABBR PRE DETAILS SUMMARY".split(
     " ",
   ),
 );
@@ -346,6 +346,41 @@ function downloads(job, result) {
   remove.addEventListener("click", () => removeAndRefocus(job));
   nav.append(remove);
   return nav;
+}
+
+// "Fix for DL4J": copy the Java, or download it as <file>.Fix.java (what `regaudit fix` writes).
+function fixActions(job, result) {
+  const holder = job.section.querySelector(".fix-actions");
+  if (!holder || !result.java) return;
+  const copy = el("button", "fix-copy", "Copy the Java");
+  copy.type = "button";
+  copy.addEventListener("click", () => copyJava(copy, result.java, job.section));
+  const href = URL.createObjectURL(new Blob([result.java], { type: "text/x-java-source;charset=utf-8" }));
+  job.urls.push(href);
+  const a = el("a", "download download-java", `Download ${result.name}.Fix.java`);
+  a.href = href;
+  a.download = `${result.name}.Fix.java`;
+  holder.append(copy, a);
+}
+
+// The clipboard needs a secure origin and the page's focus; without it, the Java is shown and
+// selected for Ctrl+C.
+async function copyJava(button, java, section) {
+  try {
+    await navigator.clipboard.writeText(java);
+    button.textContent = "Copied";
+    announce("The Java is copied.");
+  } catch {
+    const details = section.querySelector("details.fix-java");
+    if (details) details.open = true;
+    const code = section.querySelector(".fix-code");
+    if (code) getSelection().selectAllChildren(code);
+    button.textContent = "Selected: press Ctrl+C";
+    announce("The Java is selected: press Ctrl+C to copy it.");
+  }
+  setTimeout(() => {
+    button.textContent = "Copy the Java";
+  }, 3000);
 }
 
 function removeJob(job) {
@@ -424,6 +459,7 @@ function showReport(id, result) {
   section.replaceChildren(fragment(result.html));
   const header = section.querySelector(".report-header") || section;
   header.append(downloads(job, result));
+  fixActions(job, result);
   section.append(el("p", "filter-note"));
   section.removeAttribute("aria-busy");
   applyFilter(section);

@@ -12,7 +12,7 @@
 // Messages out: {type: "progress", text, step, steps, ms} | {type: "timing", stage, ms}
 //               {type: "ready", ms, boot: "snapshot" | "fresh"} | {type: "boot-error", error}
 //               {type: "started", id}
-//               {type: "result", id, ok, name, html, json, csv, md} | {type: "result", id, ok: false, name, error}
+//               {type: "result", id, ok, name, html, json, csv, md, java} | {type: "result", id, ok: false, name, error}
 //
 // A picked File is mounted read-only (WORKERFS) at /input/<n>/<name> in Pyodide's file system
 // and in h5wasm's, so Python and HDF5 read it lazily, in place: it is never copied whole.

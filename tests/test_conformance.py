@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -143,3 +144,92 @@ def test_the_real_importer_agrees_on_every_fixture(tmp_path: Path) -> None:
     files = int(summary.split(" files agree")[0].rsplit(" ", 1)[-1].split("/")[1])
     assert f"{files}/{files} files agree" in summary and files > 60
     assert (tmp_path / "records.json").stat().st_size > 0
+
+
+# --- --fix: the fixes regaudit writes, applied by the real importer ---------------------------
+
+
+def fixed_record(report: dict) -> dict:
+    """What the harness would record if the fix did what its plan says: each layer it sets
+    holds the plan's values, and scores Keras's penalty of the rows it fixed."""
+    layers: dict[str, dict] = {}
+    for change in report["fix"]["changes"]:
+        entry = layers.setdefault(change["layer"], {"name": change["layer"], "weights": [],
+                                                    "biases": [], "params": {}, "score": 0.0})
+        entry[change["kind"]] = [{"class": r["class"], "coefficient": r["coefficient"]}
+                                 for r in change["regularization"]]
+        entry["params"][change["kind"]] = {"count": 10, "regularization": entry[change["kind"]]}
+    for i in report["fix"]["fixed"]:
+        layers[report["findings"][i]["layer_path"][0]]["score"] += \
+            report["findings"][i]["penalty"]["keras"]
+    fixed = {"ok": True, "layers": list(layers.values()),
+             "score": sum(e["score"] for e in layers.values())}
+    return {"ok": True, "layers": [], "score": 0.0, "warnings": [], "fixed": fixed}
+
+
+def fix_result(name: str) -> tuple:
+    from conformance.fix import FixResult
+
+    report = report_of(name)
+    return FixResult(name, name, report["fix"], report, "F"), fixed_record(report)
+
+
+def test_a_fix_that_does_what_its_plan_says_has_no_miss() -> None:
+    from conformance.fix import check
+
+    result, record = fix_result("keras-2.15.0/conv.h5")
+    check(result, record)
+    assert result.misses == [] and result.rows_not_expressible == 3
+
+
+def test_a_fix_dl4j_holds_otherwise_or_scores_otherwise_is_a_miss() -> None:
+    from conformance.fix import check
+
+    result, record = fix_result("keras-2.15.0/conv.h5")
+    layer = next(e for e in record["fixed"]["layers"] if e["weights"])
+    layer["weights"][0]["coefficient"] /= 2  # the import's halved L2, left in place
+    check(result, record)
+    assert [m for m in result.misses if "the plan sets" in m]
+
+    result, record = fix_result("keras-2.15.0/conv.h5")
+    layer = next(e for e in record["fixed"]["layers"] if e["score"])
+    layer["score"] *= 1.01
+    record["fixed"]["score"] *= 1.01
+    check(result, record)
+    assert {m.split(":")[0] for m in result.misses} >= {layer["name"], "total score after the fix"}
+
+
+def test_a_fix_that_throws_or_an_import_that_fails_is_a_miss_and_a_warned_hang_is_not() -> None:
+    from conformance.fix import check
+
+    result, record = fix_result("keras-2.15.0/conv.h5")
+    record["fixed"] = {"ok": False, "exception": {
+        "class": "java.lang.IllegalStateException",
+        "message": 'regaudit fix: the network has no layer named "conv2d_reg"'}}
+    check(result, record)
+    assert result.misses == ["the fix threw java.lang.IllegalStateException: regaudit fix: the "
+                             'network has no layer named "conv2d_reg"']
+    result, _ = fix_result("keras-2.3.1/wrappers.h5")  # LSTM with an orthogonal initializer
+    check(result, {"ok": False, "timed_out": True, "exception": {"class": "JVM"}})
+    assert result.hazard and result.misses == []
+    result, _ = fix_result("keras-2.15.0/conv.h5")
+    check(result, {"ok": False, "timed_out": True, "exception": {"class": "JVM", "message": "x"}})
+    assert not result.hazard and result.misses
+
+
+@pytest.mark.skipif(not (shutil.which("mvn") and shutil.which("java") and shutil.which("javac")),
+                    reason="the harness needs Java 17 and Maven")
+def test_every_fixture_s_fix_reproduces_the_keras_penalty_in_dl4j() -> None:
+    """`python -m conformance --fix tests/fixtures`: each fix compiled, applied by DL4J
+    1.0.0-M2.1 to the network it imported, and scored; and the one gradient step."""
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", "--fix", str(FIXTURES)],
+        cwd=ROOT, capture_output=True, text=True, timeout=1800,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    lines = done.stdout.strip().splitlines()
+    assert lines[-2].startswith("fix: settings made after the import are honoured in training")
+    m = re.match(r"fix: (\d+)/(\d+) files reproduce the Keras penalty \((\d+) rows not "
+                 r"expressible\)", lines[-1])
+    assert m and m[1] == m[2] and int(m[2]) >= 15 and int(m[3]) > 0, lines[-1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from regaudit.audit import audit_source
@@ -76,6 +76,9 @@ def assert_plain(value: object, where: str = "report") -> None:
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(configs, json_values, st.one_of(st.none(), st.sampled_from(["1.2.2", "2.3.1", "3.0.1", "x"])))
+# Found by this test: a wrapped layer whose config is not an object.
+@example({"class_name": "Sequential", "config": {"layers": [{"class_name": "TimeDistributed",
+          "config": {"layer": {"class_name": "L1L2", "config": 1}}}]}}, {}, None)
 def test_arbitrary_configs_give_findings_or_our_error(config, training, version) -> None:
     _audit(config, training, version)
 

@@ -2,6 +2,6 @@
 
 import sys
 
-from regaudit.cli import main
+from regaudit.command import main
 
 sys.exit(main())

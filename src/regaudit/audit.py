@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from regaudit import layers, rules
+from regaudit.codes import NOT_STORED_PENALTY
 from regaudit.coeffs import shortest
 from regaudit.importers import DEFAULT, PROFILES, Profile
 from regaudit.keras import ModelTree, Site, Target, walk_model
@@ -43,8 +44,6 @@ MISREAD_NOTE = (
     "from the backend): its DL4J weights are not the stored ones, and the import may fail in "
     "shape inference, so the verdict is unknown"
 )
-NOT_STORED_PENALTY = ("DL4J's score is unknown: this layer's DL4J weights are not the stored "
-                      "ones (another shape, values not copied)")
 UNSCORED_PENALTY = ("DL4J applies it in training but leaves it out of calcRegularizationScore "
                     "({cls} is a SameDiff layer there): its DL4J score is 0")
 
@@ -172,6 +171,9 @@ def audit_source(source: ModelSource, profile: Profile = DEFAULT,
             "keras_version": source.keras_version,
             "backend": source.backend,
             "size": source.size,
+            # Sequential roots become a MultiLayerNetwork, others a ComputationGraph (fix.py);
+            # a class_name that is not a string stops the audit in walk_model
+            "model_class": (source.model_config or {}).get("class_name"),
         },
         importer=profile.name,
     )

@@ -230,7 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
         + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_CODES)
         + ". When several apply, the first of 4, 2, 3, 1 wins. CI formats: sarif (SARIF "
         "2.1.0 for code scanning), github (workflow annotations), gitlab (Code Quality); "
-        "their levels follow --fail-on. See docs/ci.md.",
+        "their levels follow --fail-on. See docs/ci.md. `regaudit fix MODEL` writes the Java "
+        "that gives the imported network Keras's regularization: see regaudit fix -h.",
     )
     parser.add_argument(
         "paths",

@@ -253,3 +253,9 @@ def deciding_code(codes: list[str], outcome: str) -> str:
         if entry is not None and outcome in entry.outcomes:
             return code
     return codes[0] if codes else "UNKNOWN"
+
+
+# A finding's penalty note where the layer's DL4J weights are not the stored ones (the
+# WEIGHTS_NOT_STORED note); the fix plan reads it too (regaudit.fix).
+NOT_STORED_PENALTY = ("DL4J's score is unknown: this layer's DL4J weights are not the stored "
+                      "ones (another shape, values not copied)")

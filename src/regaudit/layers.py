@@ -43,7 +43,7 @@ def layer_blocker(layer: TopLayer, profile: Profile, majors: tuple[int, ...],
         if not isinstance(inner_cls, str):
             return Block("UNSUPPORTED_LAYER", "TimeDistributed without a wrapped layer",
                          "NullPointerException")
-        return _known_or_blocker(TopLayer(layer.name, inner_cls, inner.get("config") or {},
+        return _known_or_blocker(TopLayer(layer.name, inner_cls, _config(inner),
                                           layer.inbound_nodes, layer.inbound), profile, majors,
                                  with_weights)
     if cls == "Bidirectional":
@@ -159,11 +159,17 @@ def _class_rule(layer: TopLayer, profile: Profile, majors: tuple[int, ...],
 
 
 # ---- Rules that need the layer graph ------------------------------------------------------------
+def _config(entry: dict) -> dict:
+    """A wrapped layer's config, {} when the file holds something else there."""
+    config = entry.get("config")
+    return config if isinstance(config, dict) else {}
+
+
 def _effective(layer: TopLayer) -> TopLayer:
     """TimeDistributed is unwrapped before dispatch: judge the wrapped layer."""
     inner = layer.config.get("layer")
     if layer.class_name == "TimeDistributed" and isinstance(inner, dict):
-        return TopLayer(layer.name, str(inner.get("class_name")), inner.get("config") or {},
+        return TopLayer(layer.name, str(inner.get("class_name")), _config(inner),
                         layer.inbound_nodes, layer.inbound)
     return layer
 
@@ -406,7 +412,7 @@ def orthogonal_recurrent(tree: ModelTree, profile: Profile) -> list[str]:
         if inner.class_name == "Bidirectional" and isinstance(inner.config.get("layer"), dict):
             wrapped = inner.config["layer"]
             inner = TopLayer(layer.name, str(wrapped.get("class_name")),
-                             wrapped.get("config") or {})
+                             _config(wrapped))
         if inner.class_name not in profile.orthogonal_svd_layers:
             continue
         init = inner.config.get("recurrent_initializer", inner.config.get("inner_init"))

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from regaudit.fix import plan
+
 SCHEMA = "regaudit/1"
 class Outcome(StrEnum):
     """What the import does with one regularizer, in one mode (spec §5)."""
@@ -161,6 +163,7 @@ class Report:
             "notes": [_fields(n) for n in self.notes],
             "summary": self.summary(),
         }
+        out["fix"] = plan(out)  # derived from the rest: what to set on the imported network
         if self.releases is not None:
             out["releases"] = self.releases
         return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from regaudit.fix import change_text, import_text, row_text
 from regaudit.report import OUTCOMES
 
 MODE_LABELS = {
@@ -173,3 +174,20 @@ def source_parts(report: dict[str, Any]) -> list[tuple[str, str]]:
 
 def file_name(report: dict[str, Any]) -> str:
     return text(as_dict(report.get("source")).get("file")) or "(unnamed)"
+
+
+def fix_parts(report: dict[str, Any]) -> tuple[str, list[str], list[str]] | None:
+    """The report's fix block in words: (its message, the recipe's steps, the rows not fixable);
+    no steps when there is nothing to apply (no regularizer, or no network); None when the
+    report has no usable fix block."""
+    fix = report.get("fix")
+    if not isinstance(fix, dict):
+        return None
+    if fix.get("status") != "fix":
+        return text(fix.get("message")), [], []
+    try:
+        findings = as_list(report.get("findings"))
+        steps = [import_text(report)] + [change_text(c, findings) for c in fix["changes"]]
+        return text(fix.get("message")), steps, [row_text(r) for r in fix["not_fixable"]]
+    except (KeyError, TypeError, IndexError, AttributeError):
+        return None  # a hand-made or cut-down dict: no section rather than a wrong one

@@ -23,6 +23,9 @@ Classes the page can style:
   .finding-equivalent .finding-recommended .recommended-moot .finding-penalty .penalty-note
   .report-training  .report-blocking .blocker .blocker-modes .blocker-layer .blocker-code
   .blocker-action
+  section.report-fix[data-fix-status]: .fix-summary .fix-actions (the page adds the copy button
+    and the download there) .fix-body: .fix-main (ol.fix-steps .fix-convention details.fix-java
+    pre.fix-code) .fix-not-fixable (.fix-row)
 """
 
 from __future__ import annotations
@@ -31,12 +34,14 @@ import html
 import re
 from typing import Any
 
+from regaudit.fix import L2_CONVENTION
 from regaudit.render.common import (
     MODE_LABELS,
     RELEASE_LEGEND,
     as_dict,
     as_list,
     file_name,
+    fix_parts,
     has_config,
     layer_path,
     number,
@@ -49,6 +54,7 @@ from regaudit.render.common import (
     summary_line,
     text,
 )
+from regaudit.render.java import page_java
 from regaudit.render.verdict import action, layer_blocked, top_layer, verdict
 from regaudit.report import OUTCOMES
 
@@ -326,6 +332,38 @@ def _blocking(verdict: dict[str, Any], verdict_known: bool) -> list[str]:
     return out
 
 
+def _fix(report: dict[str, Any]) -> list[str]:
+    """"Fix for DL4J": the recipe as steps, the Java (the page adds Copy and a download), and
+    beside it the rows no DL4J setting can express."""
+    parts = fix_parts(report)
+    if parts is None:
+        return []
+    message, steps, rows = parts
+    status = as_dict(report.get("fix")).get("status")
+    out = [f'<section class="report-fix" data-fix-status="{e(status)}">', "<h3>Fix for DL4J</h3>"]
+    java = page_java(report) if steps else None
+    if java is None:
+        out += [f'<p class="report-empty">No fix: {sentence(message)}</p>', "</section>"]
+        return out
+    lines = java.count("\n")
+    out += [f'<p class="fix-summary">{sentence(message[:1].upper() + message[1:])} Run the Java '
+            "below after DL4J's import: it sets each layer's regularization by name.</p>",
+            '<div class="fix-actions"></div>', '<div class="fix-body">', '<div class="fix-main">',
+            '<ol class="fix-steps">']
+    out += [f'<li class="fix-step">{e(step)}</li>' for step in steps]
+    out += ["</ol>", f'<p class="fix-convention">{sentence(L2_CONVENTION)}</p>',
+            f'<details class="fix-java"><summary>The Java ({lines} lines)</summary>'
+            f'<pre class="fix-code"><code>{e(java)}</code></pre></details>', "</div>",
+            '<div class="fix-not-fixable">', "<h4>Not fixable</h4>"]
+    if rows:
+        out += ["<ul>"] + [f'<li class="fix-row">{e(row)}</li>' for row in rows] + ["</ul>"]
+    else:
+        out.append('<p class="report-empty">None: DL4J can hold every regularizer of this '
+                   "model.</p>")
+    out += ["</div>", "</div>", "</section>"]
+    return out
+
+
 def render_html(report: dict[str, Any]) -> str:
     judged = as_dict(report.get("verdict"))
     strict, lenient = judged.get("importable_strict"), judged.get("importable_lenient")
@@ -340,5 +378,6 @@ def render_html(report: dict[str, Any]) -> str:
     out += _findings(report, known)
     out += _training(report)
     out += _blocking(judged, known)
+    out += _fix(report)
     out.append("</section>")
     return "\n".join(out) + "\n"

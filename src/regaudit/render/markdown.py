@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from regaudit.fix import L2_CONVENTION
 from regaudit.render.common import (
     MODE_LABELS,
     RELEASE_LEGEND,
     as_dict,
     as_list,
     file_name,
+    fix_parts,
     has_config,
     layer_label,
     penalty_text,
@@ -121,6 +123,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         out += [f"- {md(n.get('code'))}: {md(n.get('message'))}" for n in notes]
         out.append("")
 
+    out += _fix(report)
     out += ["### Summary", "", md(summary_line(report)), ""]
     if findings:
         out.append(_row(["Outcome", "Strict", "Lenient"]))
@@ -132,3 +135,21 @@ def render_markdown(report: dict[str, Any]) -> str:
                 out.append(_row([name, str(strict.get(name, 0)), str(lenient.get(name, 0))]))
         out.append("")
     return "\n".join(out)
+
+
+def _fix(report: dict[str, Any]) -> list[str]:
+    """The fix as a checklist: import, then each setting; the rows it cannot fix after it."""
+    parts = fix_parts(report)
+    if parts is None:
+        return []
+    message, steps, rows = parts
+    out = ["### Fix for DL4J", ""]
+    if not steps:  # nothing to set, or no network to set it on
+        return out + [f"No fix: {md(message)}.", ""]
+    out += [f"{md(message[:1].upper() + message[1:])}. regaudit fix MODEL writes them as "
+            "Java (docs/fix.md).", ""]
+    out += [f"- [ ] {md(step)}" for step in steps]
+    out += ["", md(L2_CONVENTION) + ".", ""]
+    if rows:
+        out += ["Not fixable:", ""] + [f"- {md(row)}" for row in rows] + [""]
+    return out

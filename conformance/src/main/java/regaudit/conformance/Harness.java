@@ -38,7 +38,9 @@ import java.util.Map;
  * once with false, and writes what it did as one JSON object per line.
  *
  * <p>Usage: {@code java -cp ... regaudit.conformance.Harness OUT.jsonl LIST.txt}, where each line
- * of LIST is {@code strict} or {@code lenient}, a tab, and a model path. Each line of OUT is
+ * of LIST is {@code strict} or {@code lenient}, a tab, and a model path; optionally a tab and the
+ * name of a class regaudit generated ({@code regaudit fix}) whose {@code apply} is then called on
+ * the imported network, which is described again under {@code "fixed"}. Each line of OUT is
  * written and flushed as soon as that import ends, so a caller can tell which import a crashed
  * JVM was on and go on from there.
  */
@@ -60,16 +62,17 @@ public final class Harness {
                 if (job.isBlank()) {
                     continue;
                 }
-                String[] parts = job.split("\t", 2);
-                out.write(JSON.writeValueAsString(judge(parts[1], parts[0].equals("strict"))));
+                String[] parts = job.split("\t", 3);
+                out.write(JSON.writeValueAsString(judge(parts[1], parts[0].equals("strict"),
+                        parts.length > 2 ? parts[2] : null)));
                 out.newLine();
                 out.flush();
             }
         }
     }
 
-    /** One import of one file in one mode. */
-    static Map<String, Object> judge(String file, boolean enforce) {
+    /** One import of one file in one mode, then the fix {@code fixClass} if one is named. */
+    static Map<String, Object> judge(String file, boolean enforce, String fixClass) {
         Map<String, Object> record = new LinkedHashMap<>();
         record.put("file", file);
         record.put("enforce_training_config", enforce);
@@ -94,10 +97,16 @@ public final class Harness {
                 MultiLayerNetwork net = KerasModelImport.importKerasSequentialModelAndWeights(file, enforce);
                 record.put("layers", describeRuntime(net.getLayers()));
                 record.put("score", net.calcRegularizationScore(true));
+                if (fixClass != null) {
+                    record.put("fixed", fix(fixClass, net, net::getLayers, net::calcRegularizationScore));
+                }
             } else {
                 ComputationGraph graph = KerasModelImport.importKerasModelAndWeights(file, enforce);
                 record.put("layers", describeRuntime(graph.getLayers()));
                 record.put("score", graph.calcRegularizationScore(true));
+                if (fixClass != null) {
+                    record.put("fixed", fix(fixClass, graph, graph::getLayers, graph::calcRegularizationScore));
+                }
             }
             record.put("ok", true);
         } catch (Throwable t) { // every failure is an answer, OutOfMemoryError included
@@ -107,6 +116,32 @@ public final class Harness {
         record.put("seconds", (System.nanoTime() - start) / 1e9);
         record.put("warnings", WarnCapture.drain());
         return record;
+    }
+
+    /**
+     * Calls {@code fixClass.apply(network)} (a class {@code regaudit fix} wrote), then describes the
+     * layers and the score again; an exception from the fix (a layer it did not find) is the
+     * answer instead.
+     */
+    static Map<String, Object> fix(String fixClass, Object network,
+            java.util.function.Supplier<org.deeplearning4j.nn.api.Layer[]> layers,
+            java.util.function.Function<Boolean, Double> score) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        try {
+            java.lang.reflect.Method apply = Class.forName(fixClass).getDeclaredMethod("apply", network.getClass());
+            apply.setAccessible(true); // the generated class is package-private
+            apply.invoke(null, network);
+            out.put("ok", true);
+            out.put("layers", describeRuntime(layers.get()));
+            out.put("score", score.apply(true));
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            out.put("ok", false);
+            out.put("exception", describe(e.getCause()));
+        } catch (ReflectiveOperationException e) {
+            out.put("ok", false);
+            out.put("exception", describe(e));
+        }
+        return out;
     }
 
     /** The root model class as the file states it (DL4J's own HDF5 reader), or null. */
