@@ -52,10 +52,12 @@ PYODIDE_FILES = (
 H5WASM_FILES = ("hdf5_hl.js", "hdf5_util.js")  # dist/esm: the browser build, wasm inlined
 PAGE_FILES = ("index.html", "app.py")
 SNAPSHOT = "regaudit.snapshot"  # Python's memory after boot and imports (see make_snapshot)
-STATIC_FILES = ("main.js", "worker.js", "h5.js", "style.css", "favicon.svg")
+STATIC_FILES = ("main.js", "worker.js", "h5.js", "h5-guard.js", "h5-decode.js", "h5-pairwise.js",
+                "h5-files.js", "style.css", "favicon.svg")
 
-# One policy for the page (its <meta>) and, from `serve`, as a header for every response, so
-# the worker (which a <meta> does not reach) runs under it too.
+# One policy, written here once: the build puts it in the page's <meta> (index.html holds
+# {{CSP}}), and `serve` sends it as a header for every response, so the worker (which a <meta>
+# does not reach) runs under it too.
 CSP = (
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; "
     "connect-src 'self'; img-src 'self'; style-src 'self'; object-src 'none'; "
@@ -264,6 +266,8 @@ def build() -> Path:
     try:
         for name in PAGE_FILES:
             copy(ROOT / name, staging / name)
+        page = staging / "index.html"
+        page.write_text(page.read_text(encoding="utf-8").replace("{{CSP}}", CSP), encoding="utf-8")
         for name in STATIC_FILES:
             copy(ROOT / "static" / name, staging / "static" / name)
         for src in sorted((ROOT / "static" / "examples").iterdir()):

@@ -13,17 +13,21 @@
 // reproduce the CPython backend bit for bit: the same blocks of BLOCK_BYTES
 // (h5py_backend.SLICE_BYTES) and, inside a block, numpy's pairwise summation order (addBlock),
 // so the page's JSON equals the CLI's.
+//
+// Beside it: h5-guard.js (the open guard, HDF5's error words), h5-decode.js (values as numpy
+// gives them), h5-pairwise.js (numpy's summation order), h5-files.js (mounting a File, the
+// block cache, stream reads).
+
+import { bigReadSince, fill, mountedFile, startsWithHdf5, watchBigReads } from "./h5-files.js";
+import { Outside, captureStderr, guardOpens, hdf5Message } from "./h5-guard.js";
+import { addBlock } from "./h5-pairwise.js";
+import { ENUM, FLOAT, INTEGER, STRING, dtypeName, isBoolEnum, numbers } from "./h5-decode.js";
+
+export { mountFile, unmountFile } from "./h5-files.js";
 
 const BLOCK_BYTES = 32 * 1024 * 1024; // = regaudit.sources.h5py_backend.SLICE_BYTES
 const WINDOW_BYTES = 8 * 1024 * 1024; // what is read from the file at once
 const RAW_MIN_BYTES = 4 * BLOCK_BYTES; // datasets this big are read by rawStats when they can
-const PW_BLOCKSIZE = 128; // numpy's pairwise-summation leaf size
-
-// H5T_class_t
-const INTEGER = 0;
-const FLOAT = 1;
-const STRING = 3;
-const ENUM = 8;
 
 export function makeH5Api(h5wasm, Module) {
   const { FS } = Module;
@@ -109,46 +113,6 @@ export function makeH5Api(h5wasm, Module) {
     let end = ptr;
     while (heap[end] !== 0) end++;
     return utf8.decode(heap.subarray(ptr, end));
-  }
-
-  // Raw bytes (copied) of `count` elements of `size` bytes, plus a numeric reader.
-  function numbers(bytes, md, count) {
-    const { type, size, signed } = md;
-    const buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + size * count);
-    if (type === FLOAT) {
-      if (size === 8) return Array.from(new Float64Array(buf));
-      if (size === 4) return Array.from(new Float32Array(buf));
-      if (size === 2) return Array.from(new Uint16Array(buf), halfToNumber);
-      return null;
-    }
-    if (size === 8) return Array.from(signed ? new BigInt64Array(buf) : new BigUint64Array(buf), Number);
-    if (size === 4) return Array.from(signed ? new Int32Array(buf) : new Uint32Array(buf));
-    if (size === 2) return Array.from(signed ? new Int16Array(buf) : new Uint16Array(buf));
-    if (size === 1) return Array.from(signed ? new Int8Array(buf) : new Uint8Array(buf));
-    return null;
-  }
-
-  function isBoolEnum(md) {
-    const names = md.enum_type && md.enum_type.members ? Object.keys(md.enum_type.members) : [];
-    return names.length === 2 && names.includes("FALSE") && names.includes("TRUE");
-  }
-
-  // numpy's name for an HDF5 type, as h5py reports it (str(dataset.dtype)).
-  function dtypeName(md) {
-    const le = md.littleEndian || md.size === 1;
-    if (md.type === FLOAT) {
-      return le ? `float${md.size * 8}` : `>f${md.size}`;
-    }
-    if (md.type === INTEGER) {
-      const kind = md.signed ? "int" : "uint";
-      return le ? `${kind}${md.size * 8}` : `>${md.signed ? "i" : "u"}${md.size}`;
-    }
-    if (md.type === ENUM) {
-      if (isBoolEnum(md)) return "bool";
-      return dtypeName({ ...md, type: md.enum_type.type, signed: md.enum_type.signed ?? md.signed });
-    }
-    if (md.type === STRING) return md.vlen ? "object" : `|S${md.size}`;
-    return `|V${md.size}`;
   }
 
   function readAttr(fid, path, name) {
@@ -302,13 +266,13 @@ export function makeH5Api(h5wasm, Module) {
     }
     const probeRows = Math.min(rows, Math.max(1, Math.floor(WINDOW_BYTES / rowBytes)));
     const ptr = malloc(probeRows * rowBytes);
-    lastBigRead = null;
+    watchBigReads();
     try {
       readRows(fid, path, layout, ptr, 0, probeRows);
     } finally {
       Module._free(ptr);
     }
-    const read = lastBigRead;
+    const read = bigReadSince();
     if (!read || read.into !== ptr || read.length !== probeRows * rowBytes) return null;
     return { blob: read.file.slice(read.position, read.position + bytes), layout };
   }
@@ -395,7 +359,7 @@ export function makeH5Api(h5wasm, Module) {
     // Bytes [start, start + size) of a mounted file, as an HDF5 file of its own, read in
     // place: a .keras archive stores model.weights.h5 uncompressed, so no copy is needed.
     open_slice(path, start, size) {
-      const file = mounted.get(path);
+      const file = mountedFile(path);
       if (!file) throw new Error(`not a mounted file: ${path}`);
       const blob = file.slice(start, start + size);
       if (blob.size !== size || !startsWithHdf5(blob)) throw new Error("not an HDF5 member");
@@ -501,271 +465,4 @@ export function makeH5Api(h5wasm, Module) {
     },
   };
   return { api, jobs };
-}
-
-// Adds Σ|v|, Σv² and the count of rows [start, end) (one block) to sums, in numpy's pairwise
-// order. window(row) gives the numbers of some rows from `row` on: {view, from, to}, view[0]
-// being the first number of row `from`.
-function addBlock(sums, start, end, rowLen, window) {
-  const n = (end - start) * rowLen;
-  let w = null;
-  let wFirst = 0; // element index (in the block) of w[0]
-  let wEnd = 0;
-  // Leaf of numpy's pairwise sum: elements [lo, lo + len) of the block.
-  let leafAbs = 0;
-  let leafSq = 0;
-  const leaf = (lo, len) => {
-    if (w === null || lo < wFirst || lo + len > wEnd) {
-      const got = window(start + Math.floor(lo / rowLen));
-      w = got.view;
-      wFirst = (got.from - start) * rowLen;
-      wEnd = (got.to - start) * rowLen;
-    }
-    const o = lo - wFirst;
-    if (len < 8) {
-      let a = 0;
-      let s = 0;
-      for (let i = 0; i < len; i++) {
-        const v = w[o + i];
-        a += Math.abs(v);
-        s += v * v;
-      }
-      leafAbs = a;
-      leafSq = s;
-      return;
-    }
-    // Eight running sums, as numpy's unrolled loop keeps them.
-    let v0 = w[o], v1 = w[o + 1], v2 = w[o + 2], v3 = w[o + 3];
-    let v4 = w[o + 4], v5 = w[o + 5], v6 = w[o + 6], v7 = w[o + 7];
-    let a0 = Math.abs(v0), a1 = Math.abs(v1), a2 = Math.abs(v2), a3 = Math.abs(v3);
-    let a4 = Math.abs(v4), a5 = Math.abs(v5), a6 = Math.abs(v6), a7 = Math.abs(v7);
-    let s0 = v0 * v0, s1 = v1 * v1, s2 = v2 * v2, s3 = v3 * v3;
-    let s4 = v4 * v4, s5 = v5 * v5, s6 = v6 * v6, s7 = v7 * v7;
-    let i = 8;
-    for (const stop = o + len - (len % 8); o + i < stop; i += 8) {
-      const k = o + i;
-      v0 = w[k]; v1 = w[k + 1]; v2 = w[k + 2]; v3 = w[k + 3];
-      v4 = w[k + 4]; v5 = w[k + 5]; v6 = w[k + 6]; v7 = w[k + 7];
-      a0 += Math.abs(v0); a1 += Math.abs(v1); a2 += Math.abs(v2); a3 += Math.abs(v3);
-      a4 += Math.abs(v4); a5 += Math.abs(v5); a6 += Math.abs(v6); a7 += Math.abs(v7);
-      s0 += v0 * v0; s1 += v1 * v1; s2 += v2 * v2; s3 += v3 * v3;
-      s4 += v4 * v4; s5 += v5 * v5; s6 += v6 * v6; s7 += v7 * v7;
-    }
-    let a = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
-    let s = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
-    for (; i < len; i++) {
-      const v = w[o + i];
-      a += Math.abs(v);
-      s += v * v;
-    }
-    leafAbs = a;
-    leafSq = s;
-  };
-  const pairwise = (lo, len) => {
-    if (len <= PW_BLOCKSIZE) {
-      leaf(lo, len);
-      return;
-    }
-    let half = Math.floor(len / 2);
-    half -= half % 8;
-    pairwise(lo, half);
-    const a = leafAbs;
-    const s = leafSq;
-    pairwise(lo + half, len - half);
-    leafAbs = a + leafAbs;
-    leafSq = s + leafSq;
-  };
-  if (n > 0) {
-    pairwise(0, n);
-    sums[1] += leafAbs;
-    sums[2] += leafSq;
-  }
-  sums[0] += n;
-}
-
-// Reads `size` bytes from a BYOB stream reader into `buffer` (which the reader takes over and
-// gives back); returns the buffer.
-async function fill(reader, buffer, size) {
-  let filled = 0;
-  while (filled < size) {
-    const { done, value } = await reader.read(new Uint8Array(buffer, filled, size - filled));
-    if (done) throw new Error("the file ended early");
-    buffer = value.buffer;
-    filled += value.byteLength;
-  }
-  return buffer;
-}
-
-// A dataset whose numbers are in another file; h5wasm_backend.py reads the message.
-class Outside extends Error {
-  constructor(kind) {
-    super(`outside: ${kind}`);
-  }
-}
-
-// Wrap the file system's open so that, inside `only(path, fn)`, no path but `path` opens. HDF5
-// opens every file through it (its own, an external link's, a virtual dataset's sources,
-// external raw storage); `refused` counts the refusals, which a caller reads as "this read
-// wanted another file".
-function guardOpens(FS) {
-  const realOpen = FS.open;
-  const ENOENT = 44; // Emscripten's errno numbering
-  let guarding = false;
-  let allowed = null;
-  const state = {
-    refused: 0,
-    only(path, fn) {
-      const outer = [guarding, allowed];
-      [guarding, allowed] = [true, path];
-      try {
-        return fn();
-      } finally {
-        [guarding, allowed] = outer;
-      }
-    },
-  };
-  FS.open = function (path, ...rest) {
-    if (guarding && path !== allowed) {
-      state.refused += 1;
-      throw new FS.ErrnoError(ENOENT);
-    }
-    return realOpen.call(this, path, ...rest);
-  };
-  return state;
-}
-
-// HDF5 prints its error stack on stderr; send that to a buffer (not the console) and use it in
-// the error message instead. Returns { take() } giving (and clearing) what was written.
-function captureStderr(FS, utf8) {
-  let text = "";
-  try {
-    const dev = FS.makedev(64, 0);
-    FS.registerDevice(dev, {
-      open() {},
-      close() {},
-      read() {
-        return 0;
-      },
-      write(stream, buffer, offset, length) {
-        text = (text + utf8.decode(buffer.subarray(offset, offset + length))).slice(-65536);
-        return length;
-      },
-      llseek() {
-        return 0;
-      },
-    });
-    FS.mkdev("/dev/regaudit-stderr", dev);
-    FS.close(FS.getStream(2));
-    FS.open("/dev/regaudit-stderr", 1); // the lowest free descriptor: 2
-  } catch {
-    // not an in-browser file system (e.g. h5wasm's Node build): leave stderr alone
-  }
-  return {
-    take() {
-      const t = text;
-      text = "";
-      return t;
-    },
-  };
-}
-
-// The first error stack HDF5 printed, as h5py words it: the top message, capitalised, and the
-// innermost one in brackets.
-function hdf5Message(diag) {
-  const block = diag.split("HDF5-DIAG")[1];
-  if (!block) return "";
-  const msgs = [];
-  for (const line of block.split("\n")) {
-    const m = /^\s*#\d+: .* in [^ ]+\(\): (.*)$/.exec(line);
-    if (m) msgs.push(m[1].trim());
-  }
-  if (!msgs.length) return "";
-  const top = msgs[0].charAt(0).toUpperCase() + msgs[0].slice(1).toLowerCase();
-  return msgs.length > 1 ? `${top} (${msgs[msgs.length - 1]})` : top;
-}
-
-// IEEE 754 half precision -> number (exact).
-function halfToNumber(h) {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
-
-// Mount a File read-only at dir/<file.name> (WORKERFS: read in place, never copied whole) and
-// put a small block cache in front of it: WORKERFS reads every request with FileReaderSync,
-// and HDF5 makes thousands of tiny metadata reads, which is ten times slower than the audit.
-// Reads of BLOCK bytes are cached (at most CACHE_BLOCKS of them); big reads go straight through.
-const BLOCK = 64 * 1024;
-const CACHE_BLOCKS = 256; // 16 MiB per open file at most
-const reader = typeof FileReaderSync === "function" ? new FileReaderSync() : null;
-
-const mounted = new Map(); // path -> File: what a path in either file system stands for
-let lastBigRead = null; // the last read that went straight to the file (see rawStats)
-
-export function mountFile(FS, dir, file, name = file.name) {
-  FS.mkdirTree(dir);
-  const options = file instanceof File && name === file.name
-    ? { files: [file] }
-    : { blobs: [{ name, data: file }] };
-  FS.mount(FS.filesystems.WORKERFS, options, dir);
-  const path = `${dir}/${name}`;
-  const node = FS.lookupPath(path).node;
-  if (reader) node.stream_ops = { ...node.stream_ops, read: cachedRead(file) };
-  mounted.set(path, file);
-  return path;
-}
-
-export function unmountFile(FS, dir) {
-  for (const path of mounted.keys()) if (path.startsWith(`${dir}/`)) mounted.delete(path);
-  try {
-    FS.unmount(dir);
-    FS.rmdir(dir);
-  } catch {
-    // already gone
-  }
-}
-
-function startsWithHdf5(blob) {
-  if (!reader || blob.size < 8) return false;
-  const head = new Uint8Array(reader.readAsArrayBuffer(blob.slice(0, 8)));
-  return [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a].every((b, i) => head[i] === b);
-}
-
-function cachedRead(file) {
-  const blocks = new Map(); // index -> Uint8Array, in use order (oldest first)
-  const block = (i) => {
-    let data = blocks.get(i);
-    if (data) {
-      blocks.delete(i);
-    } else {
-      data = new Uint8Array(reader.readAsArrayBuffer(file.slice(i * BLOCK, (i + 1) * BLOCK)));
-      if (blocks.size >= CACHE_BLOCKS) blocks.delete(blocks.keys().next().value);
-    }
-    blocks.set(i, data);
-    return data;
-  };
-  return (stream, buffer, offset, length, position) => {
-    const size = file.size;
-    if (position >= size) return 0;
-    const end = Math.min(size, position + length);
-    if (end - position > 4 * BLOCK) {
-      const ab = reader.readAsArrayBuffer(file.slice(position, end));
-      buffer.set(new Uint8Array(ab), offset);
-      lastBigRead = { file, position, length: end - position, into: offset };
-      return end - position;
-    }
-    let at = position;
-    while (at < end) {
-      const i = Math.floor(at / BLOCK);
-      const data = block(i);
-      const from = at - i * BLOCK;
-      const n = Math.min(end, (i + 1) * BLOCK) - at;
-      buffer.set(data.subarray(from, from + n), offset + (at - position));
-      at += n;
-    }
-    return end - position;
-  };
 }

@@ -189,3 +189,18 @@ def test_a_damaged_snapshot_in_the_offline_cache(browser: Browser, site_url: str
         assert site.errors == []
     finally:
         site.close()
+
+
+def test_the_page_and_every_response_carry_the_one_policy(browser: Browser, site_url: str):
+    """build.CSP is written once: the build puts it in the page's <meta>, serve sends it as the
+    header (the worker runs under the header only)."""
+    assert "{{CSP}}" in (ROOT / "index.html").read_text()  # the source holds the slot only
+    page = browser.new_page()
+    try:
+        response = page.goto(site_url)
+        assert response is not None
+        assert response.headers["content-security-policy"] == build.CSP
+        meta = page.locator('meta[http-equiv="Content-Security-Policy"]')
+        assert meta.get_attribute("content") == build.CSP
+    finally:
+        page.close()
