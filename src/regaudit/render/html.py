@@ -54,7 +54,7 @@ from regaudit.render.common import (
     summary_line,
     text,
 )
-from regaudit.render.java import page_java
+from regaudit.render.java import page_java, release_of
 from regaudit.render.verdict import action, layer_blocked, top_layer, verdict
 from regaudit.report import OUTCOMES
 
@@ -347,7 +347,8 @@ def _fix(report: dict[str, Any]) -> list[str]:
         return out
     lines = java.count("\n")
     out += [f'<p class="fix-summary">{sentence(message[:1].upper() + message[1:])} Run the Java '
-            "below after DL4J's import: it sets each layer's regularization by name.</p>",
+            f"below after the import of DL4J {e(release_of(report))}: it sets each layer's "
+            "regularization by name.</p>",
             '<div class="fix-actions"></div>', '<div class="fix-body">', '<div class="fix-main">',
             '<ol class="fix-steps">']
     out += [f'<li class="fix-step">{e(step)}</li>' for step in steps]
