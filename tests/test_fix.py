@@ -397,3 +397,21 @@ def test_cli_writes_the_fix_for_the_release_named(tmp_path: Path) -> None:
     assert "Deeplearning4j 1.0.0-M2.1." in fix_cli(str(path)).stdout.splitlines()[0]
     refused = fix_cli(str(path), "--importer", "all")
     assert refused.returncode == 4 and "--importer all" in refused.stderr
+
+
+def test_the_terminal_report_lists_the_fix_as_the_markdown_does() -> None:
+    from regaudit.render import render
+    from regaudit.render.common import fix_parts
+
+    report = report_of("keras-2.15.0/conv.h5")
+    lines = render(report, "text").splitlines()
+    (head,) = [n for n, line in enumerate(lines) if line.startswith("Fix for DL4J: ")]
+    steps = [line.split(". ", 1)[1] for line in lines[head + 1:] if line[:3].strip().isdigit()]
+    message, want_steps, want_rows = fix_parts(report)  # what the Markdown's checklist shows
+    assert lines[head].startswith(f"Fix for DL4J: {message} (as Java: regaudit fix conv.h5")
+    assert steps == want_steps and len(steps) == 1 + len(report["fix"]["changes"])
+    rows = [line.removeprefix("  not fixable: ") for line in lines
+            if line.startswith("  not fixable: ")]
+    assert rows == want_rows and len(rows) == len(report["fix"]["not_fixable"])
+    none = render(report_of("keras-2.15.0/rnn.h5"), "text")
+    assert "Fix for DL4J: none: DL4J imports this file in neither mode" in none

@@ -12,6 +12,7 @@ from regaudit.render.common import (
     as_dict,
     as_list,
     file_name,
+    fix_parts,
     has_config,
     layer_label,
     regularizer_display,
@@ -139,8 +140,24 @@ def render_text(report: dict[str, Any]) -> str:
         lines.append("Notes:")
         for n in notes:
             lines.append(f"  - {clean(n.get('code'))}: {clean(n.get('message'))}")
+    lines += _fix(report)
     lines.append("Summary: " + clean(summary_line(report)))
     return "\n".join(lines) + "\n"
+
+
+def _fix(report: dict[str, Any]) -> list[str]:
+    """The fix in a few lines: what to set after the import (regaudit fix writes the Java)."""
+    parts = fix_parts(report)
+    if parts is None:
+        return []
+    message, steps, rows = parts
+    if not steps:
+        return [f"Fix for DL4J: none: {clean(message)}"]
+    name = file_name(report)
+    out = [f"Fix for DL4J: {clean(message)} (as Java: regaudit fix {clean(name)} -o Fix.java)"]
+    out += [f"  {i}. {clean(step)}" for i, step in enumerate(steps, 1)]
+    out += [f"  not fixable: {clean(row)}" for row in rows]
+    return out
 
 
 def _training(training: dict[str, Any] | None) -> list[str]:
