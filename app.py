@@ -46,11 +46,11 @@ def audit(path: str, name: str, importer: str | None = None) -> dict[str, Any]:
 
     try:
         profile = profile_named(importer) if importer else DEFAULT
-        audited = audit_path(path, display_name=name, profile=profile, releases=True)
+        full = audit_path(path, display_name=name, profile=profile, releases=True).to_dict()
         result: dict[str, Any] = {"ok": True, "name": name, "importer": profile.name,
-                                  "html": render(audited.to_dict(), "html")}
-        audited.releases = None  # the downloads are the CLI's --importer RELEASE output
-        report = audited.to_dict()
+                                  "html": render(full, "html")}
+        # The downloads are the CLI's --importer RELEASE output: the same dict without releases.
+        report = {key: value for key, value in full.items() if key != "releases"}
         for fmt in DOWNLOADS:
             result[fmt] = render(report, fmt)  # what the CLI writes for one file
         result["java"] = page_java(report)

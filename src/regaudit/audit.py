@@ -83,9 +83,11 @@ def audit_path(path: str, display_name: str | None = None, profile: Profile = DE
 
 def release_verdicts(source: ModelSource) -> dict[str, dict[str, Any]]:
     """Per profile: does the file import in each mode, and why not (codes)."""
+    # The layer tree is the same for every release: walked once.
+    tree = walk_model(source.model_config) if source.model_config is not None else None
     out = {}
     for profile in PROFILES.values():
-        verdict = audit_source(source, profile, penalties=False).verdict()
+        verdict = audit_source(source, profile, penalties=False, tree=tree).verdict()
         out[profile.name] = {
             "release": profile.release,
             "verified": profile.verified,
@@ -162,8 +164,9 @@ def _io_list_blockers(config: dict[str, Any]) -> list[Block]:
 
 
 def audit_source(source: ModelSource, profile: Profile = DEFAULT,
-                 penalties: bool = True) -> Report:
-    """The report on one read file under `profile` (without `penalties`: no weight is read)."""
+                 penalties: bool = True, tree: ModelTree | None = None) -> Report:
+    """The report on one read file under `profile` (without `penalties`: no weight is read;
+    `tree`: walk_model(source.model_config), when the caller already has it)."""
     report = Report(
         source={
             "file": source.file_name,
@@ -201,7 +204,7 @@ def audit_source(source: ModelSource, profile: Profile = DEFAULT,
     # The first block the importer meets before it reads any layer: it decides every finding.
     file_block = next((b for b in file_blocks if not b.late), None)
 
-    tree = walk_model(source.model_config)
+    tree = walk_model(source.model_config) if tree is None else tree
     layer_blocks: dict[int, Block] = {}
     graph_blocks = layers.graph_blockers(tree, profile)
     for index, layer in enumerate(tree.top_layers):
