@@ -42,18 +42,19 @@ def audit(path: str, name: str, importer: str | None = None) -> dict[str, Any]:
     from regaudit.errors import RegauditError
     from regaudit.importers import DEFAULT, profile_named
     from regaudit.render import render
+    from regaudit.render.html import render_html
     from regaudit.render.java import page_java
 
     try:
         profile = profile_named(importer) if importer else DEFAULT
         full = audit_path(path, display_name=name, profile=profile, releases=True).to_dict()
-        result: dict[str, Any] = {"ok": True, "name": name, "importer": profile.name,
-                                  "html": render(full, "html")}
         # The downloads are the CLI's --importer RELEASE output: the same dict without releases.
         report = {key: value for key, value in full.items() if key != "releases"}
+        java = page_java(report)  # once: the panel shows it and the page downloads it
+        result: dict[str, Any] = {"ok": True, "name": name, "importer": profile.name,
+                                  "html": render_html(full, java), "java": java}
         for fmt in DOWNLOADS:
             result[fmt] = render(report, fmt)  # what the CLI writes for one file
-        result["java"] = page_java(report)
         return result
     except RegauditError as e:
         return {"ok": False, "name": name, "error": str(e) or type(e).__name__}

@@ -332,7 +332,7 @@ def _blocking(verdict: dict[str, Any], verdict_known: bool) -> list[str]:
     return out
 
 
-def _fix(report: dict[str, Any]) -> list[str]:
+def _fix(report: dict[str, Any], java: str | None) -> list[str]:
     """"Fix for DL4J": the recipe as steps, the Java (the page adds Copy and a download), and
     beside it the rows no DL4J setting can express."""
     parts = fix_parts(report)
@@ -341,7 +341,7 @@ def _fix(report: dict[str, Any]) -> list[str]:
     message, steps, rows = parts
     status = as_dict(report.get("fix")).get("status")
     out = [f'<section class="report-fix" data-fix-status="{e(status)}">', "<h3>Fix for DL4J</h3>"]
-    java = page_java(report) if steps else None
+    java = (java or page_java(report)) if steps else None
     if java is None:
         out += [f'<p class="report-empty">No fix: {sentence(message)}</p>', "</section>"]
         return out
@@ -365,7 +365,9 @@ def _fix(report: dict[str, Any]) -> list[str]:
     return out
 
 
-def render_html(report: dict[str, Any]) -> str:
+def render_html(report: dict[str, Any], java: str | None = None) -> str:
+    """One report as an HTML section; `java`: the fix's Java when the caller has it already
+    (render.java.page_java), else it is rendered here."""
     judged = as_dict(report.get("verdict"))
     strict, lenient = judged.get("importable_strict"), judged.get("importable_lenient")
     known = has_config(report)
@@ -379,6 +381,6 @@ def render_html(report: dict[str, Any]) -> str:
     out += _findings(report, known)
     out += _training(report)
     out += _blocking(judged, known)
-    out += _fix(report)
+    out += _fix(report, java)
     out.append("</section>")
     return "\n".join(out) + "\n"
