@@ -77,6 +77,17 @@ def test_a_file_without_a_model_config_is_unknown() -> None:
     assert state == "unknown" and "no model configuration" in line and "JSON config" in todo
 
 
+def test_a_configuration_regaudit_cannot_decide_points_to_its_notes() -> None:
+    """Not "no model configuration": the file has one, and the notes say what the import
+    depends on (a Keras 1 Theano image input DL4J reads the other way)."""
+    name = "conformance/keras-1.2.2/forms/kernel_l1.h5"
+    notes = sorted({n["code"] for n in report(name)["notes"]})
+    assert "INPUT_CHANNELS_MISREAD" in notes
+    for state, line, todo in lines(name).values():
+        assert state == "unknown" and "no model configuration" not in line
+        assert line.endswith(f"(see the notes: {', '.join(notes)})") and "notes" in todo
+
+
 def test_no_recommendation_for_a_layer_dl4j_cannot_build() -> None:
     data = report("keras-2.3.1/rnn.h5")
     blocked = [f["layer"] for f in data["findings"] if layer_blocked(data, f)]

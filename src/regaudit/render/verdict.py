@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from regaudit.render.common import as_dict, as_list, text
+from regaudit.render.common import as_dict, as_list, has_config, text
 from regaudit.rules import RULES
 from regaudit.vocabulary import CHANGED, LOST, OUTCOME_RANKS
 
@@ -126,11 +126,19 @@ def verdict(report: dict[str, Any], mode: str) -> Verdict:
     """The verdict for one mode ("strict" or "lenient")."""
     judged = as_dict(report.get("verdict"))
     importable = judged.get(f"importable_{mode}")
-    if importable is None:
+    if importable is None and not has_config(report):
         return Verdict(
             "unknown",
             "unknown: the file holds no model configuration, so there is nothing to judge",
             "audit the file saved with its model (model.save) or its JSON config",
+        )
+    if importable is None:  # a configuration whose outcome hangs on what regaudit does not model
+        codes = sorted({text(as_dict(n).get("code")) for n in as_list(report.get("notes"))})
+        return Verdict(
+            "unknown",
+            "unknown: regaudit cannot tell whether DL4J imports this file in this mode (see the "
+            f"notes: {', '.join(codes)})",
+            "read the notes: they say what the import depends on and what to change",
         )
     if importable is False:
         return _blocked(judged, mode)
