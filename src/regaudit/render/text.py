@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import unicodedata
 from typing import Any
 
@@ -153,8 +154,8 @@ def _fix(report: dict[str, Any]) -> list[str]:
     message, steps, rows = parts
     if not steps:
         return [f"Fix for DL4J: none: {clean(message)}"]
-    name = file_name(report)
-    out = [f"Fix for DL4J: {clean(message)} (as Java: regaudit fix {clean(name)} -o Fix.java)"]
+    name = shlex.quote(clean(file_name(report)))  # a command to paste: quoted when it must be
+    out = [f"Fix for DL4J: {clean(message)} (as Java: regaudit fix {name} -o Fix.java)"]
     out += [f"  {i}. {clean(step)}" for i, step in enumerate(steps, 1)]
     out += [f"  not fixable: {clean(row)}" for row in rows]
     return out
