@@ -266,8 +266,6 @@ def build() -> Path:
     try:
         for name in PAGE_FILES:
             copy(ROOT / name, staging / name)
-        page = staging / "index.html"
-        page.write_text(page.read_text(encoding="utf-8").replace("{{CSP}}", CSP), encoding="utf-8")
         for name in STATIC_FILES:
             copy(ROOT / "static" / name, staging / "static" / name)
         for src in sorted((ROOT / "static" / "examples").iterdir()):
@@ -293,6 +291,9 @@ def build() -> Path:
             "snapshot": snapshot,
         }
         (staging / "build.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        page = staging / "index.html"
+        text = page.read_text(encoding="utf-8").replace("{{CSP}}", CSP)
+        page.write_text(text.replace("{{BUILD}}", build_id(staging)), encoding="utf-8")
         write_service_worker(staging)
         shutil.rmtree(DIST, ignore_errors=True)
         staging.rename(DIST)
@@ -314,6 +315,16 @@ def rules_page() -> str:
         check=True,
     )
     return done.stdout
+
+
+def build_id(site: Path) -> str:
+    """A digest of everything the worker runs (all but the page): the page names its shared
+    worker by it, so a page of a new build never joins a worker of an old one."""
+    digest = hashlib.sha256()
+    skip = {"index.html", "sw.js"}  # the page itself, and the list of files written after it
+    for path in sorted(p for p in site.rglob("*") if p.is_file() and p.name not in skip):
+        digest.update(path.relative_to(site).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def write_service_worker(site: Path) -> None:

@@ -10,6 +10,9 @@ report section's `data-report` (ours) or the body's class `default` (Netron: gra
 
 A warm visit is a second navigation in the same context once the first has shown its table
 and the service worker (ours; Netron has none) is active: what a person who comes back meets.
+Our page's Python runs in a SharedWorker that outlives the navigation (Chromium's
+`extendedLifetime`), so its warm visit joins the running Python; the variant "ours, no
+SharedWorker" times the same page with Python in a dedicated Worker, booted again on each visit.
 
 The file's bytes are fetched from the same server at navigation start (`/bench-files/N/`),
 a few ms on 127.0.0.1, and set on the input with a DataTransfer; the page cannot tell this from
@@ -33,7 +36,10 @@ FILES_PREFIX = "/bench-files/"
 NAV_WATCH = """
 (() => {
   const cfg = __CFG__;
-  const t = (window.__nav = { ready: null, picked: null, shown: null, painted: null, error: null });
+  const t = (window.__nav = {
+    ready: null, picked: null, shown: null, painted: null, complete: null, error: null,
+    waitComplete: Boolean(cfg.complete),
+  });
   const bytes = cfg.file ? fetch(cfg.file).then((r) => r.blob()) : null;
   let picking = false;
   const pick = async () => {
@@ -56,6 +62,8 @@ NAV_WATCH = """
       t.ready = performance.now();
       if (cfg.at === "ready") pick();
     }
+    const complete = cfg.complete && document.querySelector(cfg.complete);
+    if (t.shown !== null && t.complete === null && complete) t.complete = performance.now();
     if (t.picked === null || t.shown !== null) return;
     const bad = document.querySelector(cfg.failed);
     if (bad) {
@@ -74,12 +82,19 @@ NAV_WATCH = """
       new MutationObserver(check).observe(node, { attributes: true, attributeFilter, subtree });
     watch(document.documentElement, ["data-state"], false);
     watch(document.body, ["class"], false);
-    watch(document.querySelector(cfg.sections), ["data-report", "data-error"], true);
+    const marks = ["data-report", "data-complete", "data-error"];
+    watch(document.querySelector(cfg.sections), marks, true);
     if (cfg.at === "nav") pick();
     check();
   });
 })();
 """
+
+# Our page without SharedWorker runs Python in a dedicated Worker (as in browsers without one):
+# its warm visit boots Python again, which is what a revisit meets once the shared worker has
+# ended (main.js).
+DEDICATED = "ours, no SharedWorker"
+NO_SHARED_WORKER = "delete window.SharedWorker;"
 
 # The page registers its service worker when it pleases (ours: once idle for a moment).
 SERVICE_WORKER_ACTIVE = """Promise.race([
@@ -88,11 +103,12 @@ SERVICE_WORKER_ACTIVE = """Promise.race([
 ])"""
 
 VIEWERS = {
-    # input, where report sections live, done, failed
+    # input, where report sections live, done (the table), failed, complete (downloads too)
     "ours": (
-        "input[type=file]", "#reports", "section.file[data-report]", "section.file[data-error]"
+        "input[type=file]", "#reports", "section.file[data-report]", "section.file[data-error]",
+        "section.file[data-complete]",
     ),
-    "netron": ("#open-file-dialog", "body", "body.default", "body.alert"),
+    "netron": ("#open-file-dialog", "body", "body.default", "body.alert", None),
 }
 
 
@@ -101,6 +117,7 @@ class Visit:
     ready_ms: float | None  # navigation → the page says it is ready
     picked_ms: float | None  # navigation → file set
     shown_ms: float | None  # navigation → first frame with the table (graph)
+    complete_ms: float | None = None  # navigation → the section complete (ours: downloads, fix)
     error: str | None = None
 
     @property
@@ -111,7 +128,8 @@ class Visit:
 
 
 def _script(viewer: str, file_url: str | None, name: str | None, at: str) -> str:
-    input_sel, sections, done, failed = VIEWERS["netron" if viewer == "netron" else "ours"]
+    which = "netron" if viewer == "netron" else "ours"
+    input_sel, sections, done, failed, complete = VIEWERS[which]
     cfg = {
         "viewer": viewer,
         "file": file_url,
@@ -121,17 +139,21 @@ def _script(viewer: str, file_url: str | None, name: str | None, at: str) -> str
         "sections": sections,
         "done": done,
         "failed": failed,
+        "complete": complete if viewer == "ours" else None,  # a --before site has no such mark
     }
     return NAV_WATCH.replace("__CFG__", json.dumps(cfg))
 
 
 def _visit(tab: web.Tab, url: str, with_file: bool, timeout_s: float = 120) -> Visit:
     tab.page.goto(url, wait_until="commit")
-    done = "window.__nav && (window.__nav.painted !== null || window.__nav.error !== null)"
+    done = (
+        "window.__nav && (window.__nav.error !== null || (window.__nav.painted !== null"
+        " && (window.__nav.complete !== null || !window.__nav.waitComplete)))"
+    )
     ready = "window.__nav && window.__nav.ready !== null"
     tab.wait(done if with_file else ready, int(timeout_s * 1000), every=0.02)
     t = tab.page.evaluate("window.__nav")
-    return Visit(t["ready"], t["picked"], t["painted"], t["error"])
+    return Visit(t["ready"], t["picked"], t["painted"], t["complete"], t["error"])
 
 
 def file_roots(models: list) -> dict[str, Path]:
@@ -196,12 +218,14 @@ def section(
     for i in range(runs):
         for index, model in enumerate(models):
             file = (f"{FILES_PREFIX}{index}/{model.path.name}", model.path.name)
-            visits = [(name, url, "ready") for name, url in sites.items()]
-            visits.append(("ours", sites["ours"], "nav"))
+            # (viewer, site, url, when the file is set, script before the page's)
+            visits = [(name, name, url, "ready", None) for name, url in sites.items()]
+            visits.append((DEDICATED, "ours", sites["ours"], "ready", NO_SHARED_WORKER))
+            visits.append(("ours (file at navigation)", "ours", sites["ours"], "nav", None))
             if netron_url:
-                visits.append(("netron", netron_url, "ready"))
-            for name, url, at in visits:
-                extra = {}
+                visits.append(("netron", "netron", netron_url, "ready", None))
+            for viewer, name, url, at, script in visits:
+                extra = {"init_script": script} if script else {}
                 if name == "netron":
                     extra = {"cookies": netron.cookies(url), "init_script": netron.KEEP_EVAL}
                 cold, warm, ext = visit(
@@ -209,10 +233,10 @@ def section(
                 )
                 if name != "netron":  # Netron's telemetry tries; the browser cannot resolve it
                     external += ext
-                viewer = name if at == "ready" else f"{name} (file at navigation)"
                 add(model.label, viewer, "ready_ms", cold.ready_ms)
                 add(model.label, viewer, "table_ms", cold.shown_ms)
                 add(model.label, viewer, "file_to_table_ms", cold.file_to_table_ms)
+                add(model.label, viewer, "complete_ms", cold.complete_ms)
                 if warm is not None:
                     add(model.label, viewer, "warm_table_ms", warm.shown_ms)
                 for v in (cold, warm):

@@ -235,6 +235,9 @@ def nav_rows(nav: dict | None) -> list[tuple[str, str, str, str, str]]:
                                   "Netron", TARGETS["netron_ratio"]))
             rows.append(ratio_row(f"navigation → ready: {tag}", ours.get("ready_ms"), floor,
                                   "bare Pyodide", TARGETS["floor_ratio"]))
+            if ours.get("complete_ms"):
+                rows.append((f"navigation → section complete (downloads, fix): {tag}",
+                             f"{ours['complete_ms']:.0f} ms", "", "", ""))
             early = by.get(f"{site} (file at navigation)")
             if early:
                 rows.append((f"file set at navigation → table: {tag}",

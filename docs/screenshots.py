@@ -39,7 +39,7 @@ def main() -> None:
             )
             page = context.new_page()
             page.goto(url)
-            expect(page.locator("section.file[data-report]")).to_have_count(1, timeout=90_000)
+            expect(page.locator("section.file[data-complete]")).to_have_count(1, timeout=90_000)
             page.screenshot(path=str(ROOT / "docs" / name), full_page=height is None)
             context.close()
             print(f"docs/{name}")

@@ -3,8 +3,9 @@
 // one HTML insertion is the report renderer's escaped fragment, parsed inert and sanitised.
 //
 // Test contract (see docs/web.md): <html data-state="booting|ready|busy|error">; an
-// input[type=file]; each finished report section carries [data-report] and an a[download]
-// ending in .json; a file that cannot be audited gets a section with [data-error].
+// input[type=file]; a report section carries [data-report] once its table is shown, and
+// [data-complete] once it also has its downloads (an a[download] ending in .json), the fix and
+// the "imports in" line; a file that cannot be audited gets a section with [data-error].
 //
 // For people: sections stay in the order the files came (oldest first); the status line says
 // what is happening (also while files wait for the boot), and #announcer tells screen readers
@@ -99,11 +100,29 @@ function el(tag, className, text) {
 
 // --- the worker --------------------------------------------------------------------------
 
-let worker = startWorker();
+// The Python runtime: a SharedWorker where the browser has one, so that every tab of this site
+// shares one booted Python; with `extendedLifetime` (Chromium) it outlives a navigation, and a
+// reload or a revisit joins it instead of booting again (its boot is seconds of compute; the
+// page's is milliseconds). Named by the build, so a new build never joins an old worker.
+// Elsewhere, and after a cancel, a dedicated Worker of this page's own.
+const BUILD = document.querySelector('meta[name="regaudit-build"]')?.content || "dev";
+let worker = startWorker(true);
 
-// Messages from a worker that was stopped (see cancelAudit) are ignored.
-function startWorker() {
-  const w = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+// `worker` is { postMessage, terminate }. Messages from a worker this page left (see
+// cancelAudit) are ignored.
+function startWorker(shared) {
+  const script = new URL("./worker.js", import.meta.url);
+  if (shared && typeof SharedWorker === "function") {
+    const options = { type: "module", name: `regaudit-${BUILD}`, extendedLifetime: true };
+    const w = new SharedWorker(script, options);
+    // Leaving a shared worker is all a page can do: it goes on for the other pages (and ends
+    // when it has none), so the audit it is on is not stopped.
+    const handle = { postMessage: (message) => w.port.postMessage(message), terminate: () => w.port.close() };
+    w.port.onmessage = (event) => handle === worker && onWorkerMessage(event);
+    w.onerror = (event) => handle === worker && onWorkerError(event);
+    return handle;
+  }
+  const w = new Worker(script, { type: "module" });
   w.onmessage = (event) => w === worker && onWorkerMessage(event);
   w.onerror = (event) => w === worker && onWorkerError(event);
   return w;
@@ -114,19 +133,23 @@ function onWorkerMessage({ data }) {
     bootProgress.max = data.steps;
     bootProgress.value = data.step - 1;
     bootText = data.text;
+  } else if (data.type === "warning") {
+    console.warn(data.text);
   } else if (data.type === "timing") {
     bootTimes[data.stage] = data.ms;
     if (booted) root.dataset.bootTimes = JSON.stringify(bootTimes); // stages after "ready"
   } else if (data.type === "ready") {
     booted = true;
     bootTimes.ready = data.ms;
-    if (data.boot) root.dataset.boot = data.boot; // "snapshot" or "fresh" (see worker.js)
+    if (data.boot) root.dataset.boot = data.boot; // "snapshot", "fresh" or "running" (worker.js)
     // For benchmarks: ms from the worker's start to the end of each boot part (worker.js's
     // timing messages) and to "ready".
     root.dataset.bootTimes = JSON.stringify(bootTimes);
     bootProgress.value = bootProgress.max;
     bootProgress.hidden = true;
-    readyText = `Ready (started in ${(data.ms / 1000).toFixed(1)} s).`;
+    readyText = data.boot === "running"
+      ? "Ready (Python was already running in this browser)."
+      : `Ready (started in ${(data.ms / 1000).toFixed(1)} s).`;
     for (const job of jobs.values()) if (!job.done) setJobStatus(job, "Waiting…");
     if (!pending()) announce("regaudit is ready.");
   } else if (data.type === "boot-error") {
@@ -142,9 +165,16 @@ function onWorkerMessage({ data }) {
     if (auditing) setJobStatus(auditing, "Auditing…");
     if (auditing) addCancel(data.id, auditing);
   } else if (data.type === "result") {
+    if (data.ok) {
+      showReport(data.id, data); // the table; the rest follows ("complete")
+    } else {
+      auditing = null;
+      showError(data.id, data.error);
+      if (!pending()) batchDone();
+    }
+  } else if (data.type === "complete") {
     auditing = null;
-    if (data.ok) showReport(data.id, data);
-    else showError(data.id, data.error);
+    completeReport(data.id, data);
     if (!pending()) batchDone();
   }
   updateState();
@@ -173,7 +203,7 @@ function cancelAudit(id) {
   const job = jobs.get(id);
   if (!job || job.done || bootError) return;
   worker.terminate();
-  worker = startWorker();
+  worker = startWorker(false); // one that this page can stop
   booted = false;
   auditing = null;
   bootProgress.value = 0;
@@ -250,6 +280,7 @@ importerSelect.addEventListener("change", () => {
     const { section } = job;
     section.classList.remove("file-error");
     delete section.dataset.report;
+    delete section.dataset.complete;
     delete section.dataset.error;
     section.setAttribute("aria-busy", "true");
     const bar = el("div", "file-bar");
@@ -328,38 +359,39 @@ function fragment(html) {
   return out;
 }
 
-function downloads(job, result) {
+function downloads(job, rest) {
+  const name = job.reportName;
   const nav = el("nav", "downloads");
-  nav.setAttribute("aria-label", `Downloads for ${result.name}`);
-  nav.append(el("span", "downloads-label", "Download"));
-  for (const [fmt, label, type] of DOWNLOADS) {
-    const href = URL.createObjectURL(new Blob([result[fmt]], { type }));
+  nav.setAttribute("aria-label", `Downloads for ${name}`);
+  if (!rest.error) nav.append(el("span", "downloads-label", "Download"));
+  for (const [fmt, label, type] of rest.error ? [] : DOWNLOADS) {
+    const href = URL.createObjectURL(new Blob([rest[fmt]], { type }));
     job.urls.push(href);
     const a = el("a", `download download-${fmt}`, label);
     a.href = href;
-    a.download = `${result.name}.regaudit.${fmt}`;
+    a.download = `${name}.regaudit.${fmt}`;
     nav.append(a);
   }
   const remove = el("button", "remove", "Remove");
   remove.type = "button";
-  remove.setAttribute("aria-label", `Remove the report for ${result.name}`);
+  remove.setAttribute("aria-label", `Remove the report for ${name}`);
   remove.addEventListener("click", () => removeAndRefocus(job));
   nav.append(remove);
   return nav;
 }
 
 // "Fix for DL4J": copy the Java, or download it as <file>.Fix.java (what `regaudit fix` writes).
-function fixActions(job, result) {
+function fixActions(job, rest) {
   const holder = job.section.querySelector(".fix-actions");
-  if (!holder || !result.java) return;
+  if (!holder || !rest.java) return;
   const copy = el("button", "fix-copy", "Copy the Java");
   copy.type = "button";
-  copy.addEventListener("click", () => copyJava(copy, result.java, job.section));
-  const href = URL.createObjectURL(new Blob([result.java], { type: "text/x-java-source;charset=utf-8" }));
+  copy.addEventListener("click", () => copyJava(copy, rest.java, job.section));
+  const href = URL.createObjectURL(new Blob([rest.java], { type: "text/x-java-source;charset=utf-8" }));
   job.urls.push(href);
-  const a = el("a", "download download-java", `Download ${result.name}.Fix.java`);
+  const a = el("a", "download download-java", `Download ${job.reportName}.Fix.java`);
   a.href = href;
-  a.download = `${result.name}.Fix.java`;
+  a.download = `${job.reportName}.Fix.java`;
   holder.append(copy, a);
 }
 
@@ -449,21 +481,36 @@ function batchDone() {
   if (idle && done.some((job) => job.byUser)) focusSection(done[0].section);
 }
 
+// The table, as soon as the worker has it: [data-report]. The "imports in" line, the fix and
+// the downloads come a moment later (completeReport: [data-complete]).
 function showReport(id, result) {
   const job = jobs.get(id);
   if (!job) return;
+  const { section } = job;
+  job.reportName = result.name; // the file's name as the report gives it
+  section.replaceChildren(fragment(result.html));
+  section.removeAttribute("aria-busy");
+  setJobStatus(job, "");
+  applyFilter(section);
+  section.dataset.report = "";
+}
+
+function completeReport(id, rest) {
+  const job = jobs.get(id);
+  if (!job || job.done) return;
   job.done = true;
   job.ok = true;
   batch.push(job);
   const { section } = job;
-  section.replaceChildren(fragment(result.html));
   const header = section.querySelector(".report-header") || section;
-  header.append(downloads(job, result));
-  fixActions(job, result);
+  if (rest.releases) header.append(fragment(rest.releases));
+  if (rest.fix) (section.querySelector("section.report") || section).append(fragment(rest.fix));
+  header.append(downloads(job, rest));
+  if (rest.error) header.append(el("p", "error-message", `${rest.error} Its downloads and fix are missing.`));
+  else fixActions(job, rest);
   section.append(el("p", "filter-note"));
-  section.removeAttribute("aria-busy");
   applyFilter(section);
-  section.dataset.report = "";
+  section.dataset.complete = "";
 }
 
 function showError(id, message) {

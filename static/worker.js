@@ -1,5 +1,11 @@
-// The module Web Worker: starts Python (Pyodide) with regaudit imported, and h5wasm beside it;
+// The module worker: starts Python (Pyodide) with regaudit imported, and h5wasm beside it;
 // then audits files one at a time.
+//
+// The page starts it as a SharedWorker with Chromium's `extendedLifetime` when it can (see
+// main.js): then one booted Python serves every tab of the site, and it outlives a navigation,
+// so a reload or a revisit joins the running Python instead of booting another (its "ready"
+// says boot: "running"). Elsewhere it is a dedicated Worker, one per page. Each page is a
+// client: boot messages go to every client, an audit's messages to the page that asked.
 //
 // Python starts from the memory snapshot build.py made (snapshot.mjs): a Pyodide that has
 // already booted and imported regaudit, restored in one copy. When the snapshot cannot be used
@@ -10,9 +16,12 @@
 //
 // Messages in:  {type: "audit", id, file: File, importer: profile name | null (the default)}
 // Messages out: {type: "progress", text, step, steps, ms} | {type: "timing", stage, ms}
-//               {type: "ready", ms, boot: "snapshot" | "fresh"} | {type: "boot-error", error}
+//               {type: "ready", ms, boot: "snapshot" | "fresh" | "running"} | {type: "boot-error", error}
+//               {type: "warning", text} (a shared worker's; see warn)
 //               {type: "started", id}
-//               {type: "result", id, ok, name, html, json, csv, md, java} | {type: "result", id, ok: false, name, error}
+//               {type: "result", id, ok: true, name, importer, html} (the table, shown at once)
+//               then {type: "complete", id, releases, fix, java, json, csv, md} | {type: "complete", id, error}
+//               | {type: "result", id, ok: false, name, error} (no "complete" follows)
 //
 // A picked File is mounted read-only (WORKERFS) at /input/<n>/<name> in Pyodide's file system
 // and in h5wasm's, so Python and HDF5 read it lazily, in place: it is never copied whole.
@@ -24,10 +33,26 @@ const url = (path) => new URL(path, ROOT).href;
 const SNAPSHOT = "regaudit.snapshot"; // written by build.py, described in build.json
 const WARM_UP = "static/examples/conv.h5"; // audited once before "ready" (see boot)
 const started = performance.now();
+const shared = typeof SharedWorkerGlobalScope === "function" && self instanceof SharedWorkerGlobalScope;
 const since = () => Math.round(performance.now() - started);
 
+// The pages that have connected while Python boots; each is sent the boot's messages. Once
+// the boot has ended, a page that connects is told at once (see serve).
+const clients = new Set();
+let bootEnd = null; // the "ready" or "boot-error" message, once the boot has ended
+function broadcast(message) {
+  for (const client of clients) client.postMessage(message);
+}
+
+// A warning on the console; a shared worker's console is not its pages' (DevTools shows it under
+// chrome://inspect), so it is also sent to them (main.js logs it).
+function warn(text) {
+  console.warn(text);
+  if (shared) broadcast({ type: "warning", text });
+}
+
 function timing(stage) {
-  postMessage({ type: "timing", stage, ms: since() });
+  broadcast({ type: "timing", stage, ms: since() });
 }
 
 // Progress: the boot's parts run at the same time and finish in any order. Each "progress"
@@ -39,8 +64,10 @@ function progress() {
   const doing = [...running.values()].join(", ") || "starting";
   const text = `${doing.charAt(0).toUpperCase()}${doing.slice(1)}…`;
   const steps = done + running.size + later.size;
-  postMessage({ type: "progress", text, step: done + 1, steps, ms: since() });
+  lastProgress = { type: "progress", text, step: done + 1, steps, ms: since() };
+  broadcast(lastProgress);
 }
+let lastProgress = null; // for a page that connects during the boot
 
 // One part of the boot: `work()` is a promise; its end is a step (and a named timing).
 async function step(name, text, work) {
@@ -127,7 +154,7 @@ async function bootPython(manifest) {
     return await bootFromSnapshot(manifest);
   } catch (e) {
     const why = e.message || e;
-    console.warn(`regaudit: the Python snapshot cannot be used (${why}); starting Python afresh`);
+    warn(`regaudit: the Python snapshot cannot be used (${why}); starting Python afresh`);
     return await bootFresh(manifest);
   }
 }
@@ -156,38 +183,59 @@ async function boot() {
   const { mountFile, unmountFile } = h5;
   const runtime = { pyodide, app, boot: how, FS: Module.FS, jobs, mountFile, unmountFile };
   // The first audit in a page is up to 5x slower than the next (wasm and JS compiled on first
-  // use): one of a bundled example, before "ready", spares the visitor's first file that.
+  // use): one of a bundled example, before "ready", spares the visitor's first table that. Only
+  // the table's part: the rest (app.finish) would add ~0.1 s to every boot, and comes after the
+  // table anyway.
   await step("warm", "preparing the audit", async () => {
-    await run(runtime, new File([await example], WARM_UP.split("/").pop()));
+    await run(runtime, new File([await example], WARM_UP.split("/").pop()), null, () => {}, false);
   }).catch(() => {});
   return runtime;
 }
 
 const ready = boot();
 ready.then(
-  ({ boot: how }) => postMessage({ type: "ready", ms: since(), boot: how }),
+  ({ boot: how }) => endBoot({ type: "ready", ms: since(), boot: how }),
   (e) => {
-    console.warn("regaudit: boot failed:", e);
-    postMessage({ type: "boot-error", error: String((e && e.message) || e) });
+    warn(`regaudit: boot failed: ${(e && e.stack) || e}`);
+    endBoot({ type: "boot-error", error: String((e && e.message) || e) });
+    // A shared worker that cannot start must not outlive its pages: the next visit starts anew.
+    if (shared) setTimeout(() => self.close(), 1000);
   },
 );
 
-let mounts = 0;
-
-async function audit(id, file, importer) {
-  const runtime = await ready;
-  postMessage({ type: "started", id });
-  postMessage({ type: "result", id, ...(await run(runtime, file, importer)) });
+function endBoot(message) {
+  broadcast(message);
+  clients.clear();
+  bootEnd = message;
 }
 
-// One file through app.audit: the result message's fields. Python asks for weight sums
-// synchronously, and a synchronous read of a File (FileReaderSync) is slow and leaves garbage
-// behind; so a first pass notes the big tensors whose sums it needs (h5.js: jobs), they are
-// read with the streams API, and a second pass makes the report with them. Files without such
-// tensors (most) are audited once.
-async function run({ pyodide, app, FS, jobs, mountFile, unmountFile }, file, importer = null) {
+let mounts = 0;
+
+async function audit(client, id, file, importer) {
+  const runtime = await ready;
+  client.postMessage({ type: "started", id });
+  const rest = await run(runtime, file, importer, (first) => client.postMessage({ type: "result", id, ...first }));
+  if (rest) client.postMessage({ type: "complete", id, ...rest });
+}
+
+// One file through app.audit, then app.finish. `shown(result)` gets the table (or the error)
+// the moment app.audit has it; the return is the rest (the "complete" message's fields), or
+// null after an error. Python asks for weight sums synchronously, and a synchronous read of a
+// File (FileReaderSync) is slow and leaves garbage behind; so a first pass notes the big tensors
+// whose sums it needs (h5.js: jobs), they are read with the streams API, and a second pass makes
+// the report with them. Files without such tensors (most) are audited once.
+async function run({ pyodide, app, FS, jobs, mountFile, unmountFile }, file, importer, shown,
+  finish = true) {
   const dir = `/input/${++mounts}`;
-  let result;
+  const js = (proxy) => {
+    try {
+      return proxy.toJs({ dict_converter: Object.fromEntries });
+    } finally {
+      proxy.destroy();
+    }
+  };
+  let first = null;
+  let rest = null;
   // The name in the file systems; the report keeps the real one.
   const plain = file.name && file.name !== "." && file.name !== ".." && !file.name.includes("/");
   const name = plain ? file.name : "file";
@@ -202,27 +250,39 @@ async function run({ pyodide, app, FS, jobs, mountFile, unmountFile }, file, imp
       console.debug(`regaudit: ${read} big tensor(s) of ${file.name} read with the streams API`);
       proxy = app.audit(path, file.name, importer);
     }
-    try {
-      result = proxy.toJs({ dict_converter: Object.fromEntries });
-    } finally {
-      proxy.destroy();
-    }
+    first = js(proxy);
+    shown(first);
+    if (first.ok && finish) rest = js(app.finish());
   } catch (e) {
-    console.warn("regaudit: audit failed:", e);
-    result = { ok: false, name: file.name, error: "Internal error: regaudit could not audit this file." };
+    console.warn("regaudit: audit failed:", e); // the page says "Internal error"
+    const error = "Internal error: regaudit could not audit this file.";
+    if (!first) shown({ ok: false, name: file.name, error });
+    else if (first.ok) rest = { error }; // the table stands; the rest is missing
   } finally {
     jobs.end();
     unmountFile(FS, dir);
     unmountFile(pyodide.FS, dir);
   }
-  return result;
+  return rest;
 }
 
-// Files arrive at any time, also during boot; they are audited in order, one at a time.
+// Files arrive at any time, also during boot, from any page; they are audited in order, one at
+// a time, and each page hears only of its own.
 let queue = Promise.resolve();
-self.onmessage = (event) => {
-  const msg = event.data;
-  if (msg && msg.type === "audit") {
-    queue = queue.then(() => audit(msg.id, msg.file, msg.importer)).catch(() => {});
+function serve(client) {
+  client.onmessage = (event) => {
+    const msg = event.data;
+    if (msg && msg.type === "audit") {
+      queue = queue.then(() => audit(client, msg.id, msg.file, msg.importer)).catch(() => {});
+    }
+  };
+  if (bootEnd) {
+    client.postMessage(bootEnd.type === "ready" ? { ...bootEnd, ms: 0, boot: "running" } : bootEnd);
+  } else {
+    clients.add(client);
+    if (lastProgress) client.postMessage(lastProgress);
   }
-};
+}
+
+if (shared) self.onconnect = (event) => serve(event.ports[0]);
+else serve(self);

@@ -19,17 +19,27 @@ EXAMPLES = ROOT / "static" / "examples"
 CORPUS = ROOT.parent / "shared" / "corpus" / "generated"
 
 
+# Playwright neither routes a SharedWorker's requests nor reports its console, so the page is
+# given a browser without SharedWorker (it then runs Python in a dedicated Worker, as it does in
+# browsers that lack one) unless a test asks for the shared worker: test_shared_worker.py.
+NO_SHARED_WORKER = "delete window.SharedWorker;"
+
+
 class Site:
     """One browser context on the site: records console errors and every request that would
     leave 127.0.0.1 (those are aborted)."""
 
-    def __init__(self, browser: Browser, base_url: str, **context_options: object):
+    def __init__(
+        self, browser: Browser, base_url: str, shared_worker: bool = False, **context_options: object
+    ):
         self.base_url = base_url
         self.errors: list[str] = []
         self.external: list[str] = []
         self.requests: list[str] = []
         options = {"accept_downloads": True, "service_workers": "block", **context_options}
         self.context: BrowserContext = browser.new_context(**options)
+        if not shared_worker:
+            self.context.add_init_script(NO_SHARED_WORKER)
         self.context.route("**/*", self._route)
         self.page: Page = self.new_page()
 
@@ -75,7 +85,7 @@ class Site:
         self.wait_done(len(paths))
 
     def wait_done(self, n: int) -> None:
-        done = self.page.locator("section.file:is([data-report], [data-error])")
+        done = self.page.locator("section.file:is([data-complete], [data-error])")
         expect(done).to_have_count(n, timeout=AUDIT_TIMEOUT_MS)
         expect(self.page.locator("html")).to_have_attribute("data-state", "ready")
 

@@ -246,6 +246,37 @@ def test_boot_makes_no_request_outside_127_0_0_1(site: Site):
     assert site.errors == []
 
 
+# Each section's attributes as they come, with what the section holds at that moment.
+RECORD_SECTIONS = """
+window.__marks = [];
+document.addEventListener("DOMContentLoaded", () => new MutationObserver((records) => {
+  for (const r of records) {
+    const s = r.target;
+    if (!s.hasAttribute(r.attributeName)) continue;
+    window.__marks.push([r.attributeName, s.querySelectorAll("tr.finding").length,
+      s.querySelectorAll("a[download]").length, s.querySelectorAll(".report-fix").length,
+      s.querySelectorAll(".report-releases").length]);
+  }
+}).observe(document.getElementById("reports"),
+  { attributes: true, subtree: true, attributeFilter: ["data-report", "data-complete"] }));
+"""
+
+
+def test_the_table_comes_first_then_the_rest(site: Site):
+    """data-report: the findings are there, nothing else yet; data-complete: the "imports in"
+    line, the fix and the downloads too (conv.h5 has a fix)."""
+    site.context.add_init_script(RECORD_SECTIONS)
+    site.open()
+    site.audit(EXAMPLES / "conv.h5")
+    marks = site.page.evaluate("window.__marks")
+    assert [m[0] for m in marks] == ["data-report", "data-complete"], marks
+    (_, rows, links, fix, releases), (_, rows_after, links_after, fix_after, releases_after) = marks
+    assert rows > 0 and (links, fix, releases) == (0, 0, 0)
+    assert rows_after == rows and links_after == 4 and fix_after == releases_after == 1
+    assert site.download("conv.h5", "json") == cli(EXAMPLES / "conv.h5")
+    assert site.errors == []
+
+
 def test_a_file_picked_during_boot_waits_for_it(site: Site):
     page = site.open(wait=False)
     assert page.locator("html").get_attribute("data-state") == "booting"

@@ -137,13 +137,20 @@ def _header(report: dict[str, Any]) -> list[str]:
     out.append('<dl class="report-verdict">')
     out += [_verdict(report, mode) for mode in ("strict", "lenient")]
     out.append("</dl>")
-    releases = release_line(report)
+    releases = release_html(report)
     if releases:
-        out.append('<p class="report-releases">Imports in: '
-                   f'{e(releases)} <span class="releases-legend">({e(RELEASE_LEGEND)})</span>'
-                   "</p>")
+        out.append(releases)
     out.append("</header>")
     return out
+
+
+def release_html(report: dict[str, Any]) -> str:
+    """The "Imports in" line of the report's header ("" without release verdicts)."""
+    releases = release_line(report)
+    if not releases:
+        return ""
+    return (f'<p class="report-releases">Imports in: {e(releases)} '
+            f'<span class="releases-legend">({e(RELEASE_LEGEND)})</span></p>')
 
 
 def _notes(report: dict[str, Any]) -> list[str]:
@@ -365,9 +372,15 @@ def _fix(report: dict[str, Any], java: str | None) -> list[str]:
     return out
 
 
-def render_html(report: dict[str, Any], java: str | None = None) -> str:
+def fix_html(report: dict[str, Any], java: str | None = None) -> str:
+    """The "Fix for DL4J" section alone ("" when the report has no fix block)."""
+    return "\n".join(_fix(report, java))
+
+
+def render_html(report: dict[str, Any], java: str | None = None, fix: bool = True) -> str:
     """One report as an HTML section; `java`: the fix's Java when the caller has it already
-    (render.java.page_java), else it is rendered here."""
+    (render.java.page_java), else it is rendered here; without `fix`, no fix section (the page
+    shows the table first and adds it with fix_html)."""
     judged = as_dict(report.get("verdict"))
     strict, lenient = judged.get("importable_strict"), judged.get("importable_lenient")
     known = has_config(report)
@@ -381,6 +394,7 @@ def render_html(report: dict[str, Any], java: str | None = None) -> str:
     out += _findings(report, known)
     out += _training(report)
     out += _blocking(judged, known)
-    out += _fix(report, java)
+    if fix:
+        out += _fix(report, java)
     out.append("</section>")
     return "\n".join(out) + "\n"
