@@ -67,16 +67,21 @@ def slow_file(folder: Path) -> Path:
     return path
 
 
+def cancel_while_auditing(site: Site, name: str) -> None:
+    """Click the section's Cancel once the audit has started; it says it was cancelled."""
+    cancel = site.section(name).locator("button.cancel")
+    expect(cancel).to_be_visible(timeout=AUDIT_TIMEOUT_MS)
+    cancel.click()
+    expect(site.section(name)).to_have_attribute("data-error", "Cancelled: the audit was "
+                                                 "stopped before it finished; nothing of it "
+                                                 "is reported.")
+
+
 def test_cancel_stops_the_audit_and_the_page_goes_on(site: Site, tmp_path: Path) -> None:
     slow, good = slow_file(tmp_path), bad.GOOD_H5
     page = site.open()
     page.set_input_files("input[type=file]", [str(slow), str(good)])
-    cancel = site.section(slow.name).locator("button.cancel")
-    expect(cancel).to_be_visible(timeout=AUDIT_TIMEOUT_MS)
-    cancel.click()
-    expect(site.section(slow.name)).to_have_attribute("data-error", "Cancelled: the audit was "
-                                                      "stopped before it finished; nothing of it "
-                                                      "is reported.")
+    cancel_while_auditing(site, slow.name)
     expect(page.locator("html")).to_have_attribute("data-state", "booting")
     # A new worker boots and audits the file that was waiting; then the page takes more.
     expect(site.section(good.name)).to_have_attribute("data-report", "", timeout=BOOT_TIMEOUT_MS)

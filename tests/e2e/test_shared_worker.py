@@ -16,7 +16,7 @@ import pytest
 from e2e_support import AUDIT_TIMEOUT_MS, BOOT_TIMEOUT_MS, EXAMPLES, ROOT, Site, cli
 from playwright.sync_api import Browser, Page, expect
 from test_boot import damaged_site, flip_at
-from test_boundary import slow_file
+from test_boundary import cancel_while_auditing, slow_file
 
 sys.path.insert(0, str(ROOT))
 import build  # noqa: E402  (the repo's build.py)
@@ -57,12 +57,22 @@ def audits_like_the_cli(site: Site, page: Page, path: Path) -> None:
     assert site.download(path.name, "json") == cli(path)
 
 
-def test_a_reload_joins_the_running_python(browser: Browser, shared: tuple[str, list[str]]):
-    url, paths = shared
+@contextmanager
+def booted(browser: Browser, url: str) -> Iterator[Site]:
+    """A context whose first page started the shared worker, from the snapshot."""
     site = Site(browser, url, shared_worker=True)
     try:
-        page = site.open()
-        expect(page.locator("html")).to_have_attribute("data-boot", "snapshot")
+        expect(site.open().locator("html")).to_have_attribute("data-boot", "snapshot")
+        yield site
+        assert site.errors == [] and site.external == []
+    finally:
+        site.close()
+
+
+def test_a_reload_joins_the_running_python(browser: Browser, shared: tuple[str, list[str]]):
+    url, paths = shared
+    with booted(browser, url) as site:
+        page = site.page
         assert SNAPSHOT in paths and "pyodide.asm.wasm" in paths
         audits_like_the_cli(site, page, EXAMPLES / "conv.h5")
         paths.clear()
@@ -75,17 +85,12 @@ def test_a_reload_joins_the_running_python(browser: Browser, shared: tuple[str, 
         # The reload fetched the page, not Python again.
         assert "index.html" in paths or "" in paths
         assert not {SNAPSHOT, "pyodide.asm.wasm", "pyodide.asm.js"} & set(paths), paths
-        assert site.errors == [] and site.external == []
-    finally:
-        site.close()
 
 
 def test_two_tabs_share_one_python(browser: Browser, shared: tuple[str, list[str]]):
     url, paths = shared
-    site = Site(browser, url, shared_worker=True)
-    try:
-        first = site.open()
-        expect(first.locator("html")).to_have_attribute("data-boot", "snapshot")
+    with booted(browser, url) as site:
+        first = site.page
         second = site.new_page()
         second.goto(url)
         expect(second.locator("html")).to_have_attribute("data-boot", "running",
@@ -100,9 +105,6 @@ def test_two_tabs_share_one_python(browser: Browser, shared: tuple[str, list[str
             expect(page.locator("section.file")).to_have_count(1)
             site.page = page
             assert site.download(name, "json") == cli(EXAMPLES / name)
-        assert site.errors == [] and site.external == []
-    finally:
-        site.close()
 
 
 def test_cancel_leaves_the_shared_python_for_a_worker_of_its_own(
@@ -114,12 +116,7 @@ def test_cancel_leaves_the_shared_python_for_a_worker_of_its_own(
         page = site.open()
         slow = slow_file(tmp_path)
         page.set_input_files("input[type=file]", [str(slow)])
-        cancel = site.section(slow.name).locator("button.cancel")
-        expect(cancel).to_be_visible(timeout=AUDIT_TIMEOUT_MS)
-        cancel.click()
-        expect(site.section(slow.name)).to_have_attribute("data-error", "Cancelled: the audit "
-                                                          "was stopped before it finished; "
-                                                          "nothing of it is reported.")
+        cancel_while_auditing(site, slow.name)
         # The page's own worker boots (afresh from the snapshot) and takes the next file.
         site.wait_ready()
         expect(page.locator("html")).to_have_attribute("data-boot", "snapshot")
