@@ -107,6 +107,11 @@ function el(tag, className, text) {
 // Elsewhere, and after a cancel, a dedicated Worker of this page's own.
 const BUILD = document.querySelector('meta[name="regaudit-build"]')?.content || "dev";
 let worker = startWorker(true);
+// A shared worker cannot tell when a page has gone (a MessagePort has no close event here), so
+// a page that unloads says so, and its files still waiting are not audited for nobody.
+addEventListener("pagehide", (event) => {
+  if (!event.persisted) worker.postMessage({ type: "leave" });
+});
 
 // `worker` is { postMessage, terminate }. Messages from a worker this page left (see
 // cancelAudit) are ignored.
@@ -117,7 +122,11 @@ function startWorker(shared) {
     const w = new SharedWorker(script, options);
     // Leaving a shared worker is all a page can do: it goes on for the other pages (and ends
     // when it has none), so the audit it is on is not stopped.
-    const handle = { postMessage: (message) => w.port.postMessage(message), terminate: () => w.port.close() };
+    const leave = () => {
+      w.port.postMessage({ type: "leave" }); // this page's files still waiting there are dropped
+      w.port.close();
+    };
+    const handle = { postMessage: (message) => w.port.postMessage(message), terminate: leave };
     w.port.onmessage = (event) => handle === worker && onWorkerMessage(event);
     w.onerror = (event) => handle === worker && onWorkerError(event);
     return handle;

@@ -15,6 +15,7 @@
 // bundled example has been audited once (see boot), so the first file waits for nothing.
 //
 // Messages in:  {type: "audit", id, file: File, importer: profile name | null (the default)}
+//               {type: "leave"} (the page unloads: its files still waiting are dropped)
 // Messages out: {type: "progress", text, step, steps, ms} | {type: "timing", stage, ms}
 //               {type: "ready", ms, boot: "snapshot" | "fresh" | "running"} | {type: "boot-error", error}
 //               {type: "warning", text} (a shared worker's; see warn)
@@ -211,8 +212,13 @@ function endBoot(message) {
 
 let mounts = 0;
 
+const gone = new WeakSet(); // pages that have left (see serve): their waiting files are skipped
+
 async function audit(client, id, file, importer) {
   const runtime = await ready;
+  // A task boundary, so that a "leave" sent while the previous file was audited is seen first.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  if (gone.has(client)) return;
   client.postMessage({ type: "started", id });
   const rest = await run(runtime, file, importer, (first) => client.postMessage({ type: "result", id, ...first }));
   if (rest) client.postMessage({ type: "complete", id, ...rest });
@@ -274,6 +280,8 @@ function serve(client) {
     const msg = event.data;
     if (msg && msg.type === "audit") {
       queue = queue.then(() => audit(client, msg.id, msg.file, msg.importer)).catch(() => {});
+    } else if (msg && msg.type === "leave") {
+      gone.add(client);
     }
   };
   if (bootEnd) {
