@@ -292,9 +292,10 @@ def build() -> Path:
         }
         (staging / "build.json").write_text(json.dumps(manifest, indent=2) + "\n")
         page = staging / "index.html"
+        build = build_id(staging)
         text = page.read_text(encoding="utf-8").replace("{{CSP}}", CSP)
-        page.write_text(text.replace("{{BUILD}}", build_id(staging)), encoding="utf-8")
-        write_service_worker(staging)
+        page.write_text(text.replace("{{BUILD}}", build), encoding="utf-8")
+        write_service_worker(staging, build)
         shutil.rmtree(DIST, ignore_errors=True)
         staging.rename(DIST)
     finally:
@@ -327,13 +328,12 @@ def build_id(site: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def write_service_worker(site: Path) -> None:
-    """sw.js at the site's root (its scope), with the file list and a content hash."""
+def write_service_worker(site: Path, build: str) -> None:
+    """sw.js at the site's root (its scope), with the file list and a version: the build id
+    (everything but the page, see build_id) with the page's own bytes."""
     files = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
-    digest = hashlib.sha256()
-    for name in files:
-        digest.update(name.encode() + b"\0" + (site / name).read_bytes())
-    precache = {"version": digest.hexdigest()[:16], "files": ["./", *files]}
+    version = hashlib.sha256(build.encode() + b"\0" + (site / "index.html").read_bytes())
+    precache = {"version": version.hexdigest()[:16], "files": ["./", *files]}
     source = (ROOT / "static" / "sw.js").read_text()
     marker = 'const PRECACHE = { version: "dev", files: [] }; // replaced by build.py'
     if marker not in source:
