@@ -3,14 +3,16 @@
 // one HTML insertion is the report renderer's escaped fragment, parsed inert and sanitised.
 //
 // Test contract (see docs/web.md): <html data-state="booting|ready|busy|error">; an
-// input[type=file]; a report section carries [data-report] once its table is shown, and
-// [data-complete] once it also has its downloads (an a[download] ending in .json), the fix and
-// the "imports in" line; a file that cannot be audited gets a section with [data-error].
+// input[type=file]; a report section carries [data-report] once its table is shown (a long
+// one's first findings: see showReport), and [data-complete] once it has all its findings, its
+// downloads (an a[download] ending in .json), the fix and the "imports in" line; a file that cannot be audited gets a section with [data-error].
 //
 // For people: sections stay in the order the files came (oldest first); the status line says
 // what is happening (also while files wait for the boot), and #announcer tells screen readers
 // only that regaudit is ready and, once per batch, what the audits gave; focus moves to a new
 // report's heading when nothing else has it, and somewhere sensible after Remove and Clear.
+
+import { firstWorker, startWorker } from "./start.js";
 
 const root = document.documentElement;
 const $ = (id) => document.getElementById(id);
@@ -25,6 +27,7 @@ const filterOutcome = $("filter-outcome");
 const filterMode = $("filter-mode");
 const importerSelect = $("importer");
 const IMPORTER_KEY = "regaudit.importer"; // the release chosen last time (localStorage)
+const FIRST_FINDINGS = 25; // shown in a report's first frame; the rest in the next (showReport)
 
 const DOWNLOADS = [
   ["json", "JSON", "application/json"],
@@ -100,41 +103,21 @@ function el(tag, className, text) {
 
 // --- the worker --------------------------------------------------------------------------
 
-// The Python runtime: a SharedWorker where the browser has one, so that every tab of this site
-// shares one booted Python; with `extendedLifetime` (Chromium) it outlives a navigation, and a
-// reload or a revisit joins it instead of booting again (its boot is seconds of compute; the
-// page's is milliseconds). Named by the build, so a new build never joins an old worker.
-// Elsewhere, and after a cancel, a dedicated Worker of this page's own.
-const BUILD = document.querySelector('meta[name="regaudit-build"]')?.content || "dev";
-let worker = startWorker(true);
+// The Python runtime, started by start.js before this module ran (see there). Messages from a
+// worker this page left (see cancelAudit) are ignored.
+let worker = listen(firstWorker);
 // A shared worker cannot tell when a page has gone (a MessagePort has no close event here), so
 // a page that unloads says so, and its files still waiting are not audited for nobody.
 addEventListener("pagehide", (event) => {
   if (!event.persisted) worker.postMessage({ type: "leave" });
 });
 
-// `worker` is { postMessage, terminate }. Messages from a worker this page left (see
-// cancelAudit) are ignored.
-function startWorker(shared) {
-  const script = new URL("./worker.js", import.meta.url);
-  if (shared && typeof SharedWorker === "function") {
-    const options = { type: "module", name: `regaudit-${BUILD}`, extendedLifetime: true };
-    const w = new SharedWorker(script, options);
-    // Leaving a shared worker is all a page can do: it goes on for the other pages (and ends
-    // when it has none), so the audit it is on is not stopped.
-    const leave = () => {
-      w.port.postMessage({ type: "leave" }); // this page's files still waiting there are dropped
-      w.port.close();
-    };
-    const handle = { postMessage: (message) => w.port.postMessage(message), terminate: leave };
-    w.port.onmessage = (event) => handle === worker && onWorkerMessage(event);
-    w.onerror = (event) => handle === worker && onWorkerError(event);
-    return handle;
-  }
-  const w = new Worker(script, { type: "module" });
-  w.onmessage = (event) => w === worker && onWorkerMessage(event);
-  w.onerror = (event) => w === worker && onWorkerError(event);
-  return w;
+function listen(handle) {
+  handle.listen(
+    (event) => handle === worker && onWorkerMessage(event),
+    (event) => handle === worker && onWorkerError(event),
+  );
+  return handle;
 }
 
 function onWorkerMessage({ data }) {
@@ -189,8 +172,7 @@ function onWorkerMessage({ data }) {
   updateState();
 }
 
-function onWorkerError(event) {
-  event.preventDefault();
+function onWorkerError() {
   if (!booted) {
     bootError = "the worker failed to load.";
     updateState();
@@ -212,7 +194,7 @@ function cancelAudit(id) {
   const job = jobs.get(id);
   if (!job || job.done || bootError) return;
   worker.terminate();
-  worker = startWorker(false); // one that this page can stop
+  worker = listen(startWorker(false)); // one that this page can stop
   booted = false;
   auditing = null;
   bootProgress.value = 0;
@@ -242,7 +224,7 @@ function newJob(name, byUser, file = null) {
   reports.append(section);
   filters.hidden = false;
   notice = "";
-  const job = { section, name, byUser, done: false, ok: false, urls: [], file };
+  const job = { section, name, byUser, done: false, ok: false, urls: [], file, addRest: null };
   jobs.set(id, job);
   return [id, job];
 }
@@ -497,16 +479,32 @@ function showReport(id, result) {
   if (!job) return;
   const { section } = job;
   job.reportName = result.name; // the file's name as the report gives it
-  section.replaceChildren(fragment(result.html));
+  const report = fragment(result.html);
+  // A long table shows its first findings in the first frame and the rest in the next: laying
+  // out 160 findings takes ~0.1 s more than a screenful (large_config.h5), and the top is
+  // what is read first. "complete" never comes before the rest (see completeReport).
+  const table = report.querySelector("table.findings");
+  const later = table ? [...table.querySelectorAll(":scope > tbody")].slice(FIRST_FINDINGS) : [];
+  for (const group of later) group.remove();
+  section.replaceChildren(report);
   section.removeAttribute("aria-busy");
   setJobStatus(job, "");
   applyFilter(section);
   section.dataset.report = "";
+  if (later.length) {
+    job.addRest = () => {
+      job.addRest = null;
+      table.append(...later);
+      applyFilter(section);
+    };
+    requestAnimationFrame(() => setTimeout(() => job.addRest?.(), 0)); // after that frame
+  }
 }
 
 function completeReport(id, rest) {
   const job = jobs.get(id);
   if (!job || job.done) return;
+  job.addRest?.();
   job.done = true;
   job.ok = true;
   batch.push(job);

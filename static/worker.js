@@ -111,7 +111,29 @@ async function snapshotBytes(manifest) {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
   if (hex !== info.snapshot.sha256) throw new Error("its SHA-256 is not the one in build.json");
-  return bytes;
+  return unpackSnapshot(bytes);
+}
+
+// build.py stores the snapshot without its zero pages (pack_snapshot there has the layout):
+// "RGSNAP01", the memory's size, the number of runs, each run's offset and length (u32 LE),
+// then the runs' bytes. The memory is rebuilt here: a new buffer is zeros, the runs are copied in.
+function unpackSnapshot(packed) {
+  const magic = new TextDecoder().decode(packed.subarray(0, 8));
+  if (magic !== "RGSNAP01") throw new Error("it is not a packed snapshot");
+  const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
+  const size = view.getUint32(8, true);
+  const count = view.getUint32(12, true);
+  const memory = new Uint8Array(size);
+  let at = 16 + 8 * count;
+  for (let i = 0; i < count; i++) {
+    const start = view.getUint32(16 + 8 * i, true);
+    const length = view.getUint32(20 + 8 * i, true);
+    if (start + length > size || at + length > packed.length) throw new Error("a run is out of bounds");
+    memory.set(packed.subarray(at, at + length), start);
+    at += length;
+  }
+  if (at !== packed.length) throw new Error("bytes are left over after its runs");
+  return memory;
 }
 
 async function bootFromSnapshot(manifest) {

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -23,7 +24,8 @@ sys.path.insert(0, str(ROOT))
 import build  # noqa: E402  (the repo's build.py: dist/ is what the tests serve)
 
 SNAPSHOT = "regaudit.snapshot"
-# Pyodide writes the id of the build that made a snapshot into bytes 16..47 of its header.
+# Pyodide writes the id of the build that made a snapshot into bytes 16..47 of its header (of
+# the memory: build.py stores it packed, see build.pack_snapshot).
 BUILD_ID = slice(16, 48)
 
 # Records the worker's messages (installed before the page's scripts).
@@ -142,7 +144,17 @@ def test_a_snapshot_from_another_pyodide_build_is_refused_by_pyodide(
     """Size and SHA-256 match (build.json is changed with it): only Pyodide's own build-id
     check stands between this snapshot and the interpreter, as after an upgrade that left an
     old snapshot behind."""
-    with damaged_site(tmp_path, flip_at(BUILD_ID.start)) as url:
+    def flip_build_id(f: BinaryIO) -> None:
+        # In a child process, so that the 31 MB memory never sits in this one (see damaged_site).
+        f.close()
+        code = (
+            "import sys; sys.path.insert(0, sys.argv[1]); import build; from pathlib import Path\n"
+            "path = Path(sys.argv[2]); memory = bytearray(build.unpack_snapshot(path.read_bytes()))\n"
+            f"memory[{BUILD_ID.start}] ^= 0xFF; path.write_bytes(build.pack_snapshot(bytes(memory)))"
+        )
+        subprocess.run([sys.executable, "-c", code, str(ROOT), f.name], check=True)
+
+    with damaged_site(tmp_path, flip_build_id) as url:
         root = tmp_path / "site"
         with (root / SNAPSHOT).open("rb") as f:
             sha256 = hashlib.file_digest(f, "sha256").hexdigest()

@@ -277,6 +277,46 @@ def test_the_table_comes_first_then_the_rest(site: Site):
     assert site.errors == []
 
 
+def long_config(tmp_path: Path, layers: int) -> Path:
+    """l1_l2.json (a real Keras config) with its regularized Dense layers repeated: `layers`
+    findings, taking its Dense layers in turn (their lenient outcomes differ)."""
+    config = json.loads((EXAMPLES / "l1_l2.json").read_text())
+    dense = [layer for layer in config["config"]["layers"] if layer["class_name"] == "Dense"]
+    copies = []
+    for i in range(layers):
+        layer = json.loads(json.dumps(dense[i % len(dense)]))
+        layer["config"]["name"] = f"dense_{i:03d}"
+        copies.append(layer)
+    config["config"]["layers"] = config["config"]["layers"][:1] + copies
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps(config))
+    return path
+
+
+def test_a_long_table_shows_its_top_first_then_the_rest(site: Site, tmp_path: Path):
+    """The first frame has the first 25 findings (main.js FIRST_FINDINGS); the rest follow, in
+    order, before data-complete, and the outcome filter covers them too."""
+    path = long_config(tmp_path, 60)
+    site.context.add_init_script(RECORD_SECTIONS)
+    page = site.open()
+    site.audit(EXAMPLES / "l1_l2.json")  # the filter shows once there is a report
+    first_outcome = json.loads(cli(path))["findings"][0]["outcome_lenient"]
+    page.select_option("#filter-mode", "outcomeLenient")
+    page.select_option("#filter-outcome", first_outcome)
+    site.audit(path)
+    marks = page.evaluate("window.__marks")[2:]
+    assert [(m[0], m[1]) for m in marks] == [("data-report", 25), ("data-complete", 60)], marks
+    section = site.section(path.name)
+    names = section.locator("tr.finding td.finding-layer").all_inner_texts()
+    assert names == [f"dense_{i:03d}" for i in range(60)]
+    report = json.loads(site.download(path.name, "json"))
+    wanted = sum(f["outcome_lenient"] == first_outcome for f in report["findings"])
+    assert 0 < wanted < 60
+    expect(section.locator("tr.finding:visible")).to_have_count(wanted)
+    assert report == json.loads(cli(path))
+    assert site.errors == []
+
+
 def test_a_file_picked_during_boot_waits_for_it(site: Site):
     page = site.open(wait=False)
     assert page.locator("html").get_attribute("data-state") == "booting"
