@@ -244,10 +244,13 @@ def _layer_list(model_config: dict[str, Any]) -> list[Any]:
 def _v3_keys(layers: list[Any], prefix: str) -> list[str]:
     """The `layers/<key>` group of each entry, numbered per class as Keras names them."""
     seen: dict[str, int] = {}
+    snake: dict[str, str] = {}  # a model repeats its few class names (three regexes each)
     keys = []
     for entry in layers:
         cls = entry.get("class_name") if isinstance(entry, dict) else None
-        base = snake_case(cls) if isinstance(cls, str) else "layer"
+        if isinstance(cls, str) and cls not in snake:
+            snake[cls] = snake_case(cls)
+        base = snake[cls] if isinstance(cls, str) else "layer"
         n = seen.get(base, 0)
         seen[base] = n + 1
         keys.append(f"{prefix}layers/{base}" + (f"_{n}" if n else ""))
