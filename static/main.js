@@ -5,7 +5,8 @@
 // Test contract (see docs/web.md): <html data-state="booting|ready|busy|error">; an
 // input[type=file]; a report section carries [data-report] once its table is shown (a long
 // one's first findings: see showReport), and [data-complete] once it has all its findings, its
-// downloads (an a[download] ending in .json), the fix and the "imports in" line; a file that cannot be audited gets a section with [data-error].
+// downloads (an a[download] ending in .json), the fix and the "imports in" line; a file that
+// cannot be audited gets a section with [data-error].
 //
 // For people: sections stay in the order the files came (oldest first); the status line says
 // what is happening (also while files wait for the boot), and #announcer tells screen readers
