@@ -26,8 +26,8 @@ ROOT = HERE.parent
 DEFAULT_RELEASE = "1.0.0-M2.1"  # the release judge.py builds when none is named
 MODES = ("strict", "lenient")  # enforceTrainingConfig = true / false
 # Fresh JVMs an import may kill before it is recorded as a crash. ND4J's natives kill one now
-# and then (docs/conformance.md); tests/fixtures/keras-2.3.1/embedding_bn.h5 killed three in a
-# row, alone, in one clean-clone CI run of seven on 2026-12-03 and none in the others.
+# and then (docs/conformance.md); tests/fixtures/keras-2.3.1/embedding_bn.h5's fix check killed
+# three in a row, alone, in one of the clean-clone CI runs of 2026-12-03, none in the others.
 CRASH_ATTEMPTS = 5
 IMPORT_TIMEOUT = 60.0  # seconds one import may take before its JVM is killed (a dying JVM
 # sometimes spins instead of exiting)
