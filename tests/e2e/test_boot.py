@@ -96,17 +96,12 @@ def damaged_site(tmp: Path, change: Callable[[BinaryIO], None] | None) -> Iterat
         server.server_close()
 
 
-def flip_at(at: int | None = None) -> Callable[[BinaryIO], None]:
-    """Invert one byte (the middle one by default)."""
-
-    def change(f: BinaryIO) -> None:
-        where = f.seek(0, 2) // 2 if at is None else at
-        f.seek(where)
-        byte = f.read(1)[0]
-        f.seek(where)
-        f.write(bytes([byte ^ 0xFF]))
-
-    return change
+def flip_middle_byte(f: BinaryIO) -> None:
+    where = f.seek(0, 2) // 2
+    f.seek(where)
+    byte = f.read(1)[0]
+    f.seek(where)
+    f.write(bytes([byte ^ 0xFF]))
 
 
 def starts_afresh(site: Site, why: str) -> None:
@@ -122,7 +117,7 @@ def starts_afresh(site: Site, why: str) -> None:
 DAMAGE: dict[str, Callable[[BinaryIO], None] | None] = {
     "missing": None,
     "truncated": lambda f: f.truncate(f.seek(0, 2) // 2),
-    "one byte changed": flip_at(),
+    "one byte changed": flip_middle_byte,
 }
 
 

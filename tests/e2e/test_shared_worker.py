@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from e2e_support import AUDIT_TIMEOUT_MS, BOOT_TIMEOUT_MS, EXAMPLES, ROOT, Site, cli
 from playwright.sync_api import Browser, Page, expect
-from test_boot import damaged_site, flip_at
+from test_boot import damaged_site, flip_middle_byte
 from test_boundary import cancel_while_auditing, slow_file
 
 sys.path.insert(0, str(ROOT))
@@ -131,7 +131,7 @@ def test_cancel_leaves_the_shared_python_for_a_worker_of_its_own(
 def test_the_shared_worker_warns_the_page(browser: Browser, tmp_path: Path):
     """A damaged snapshot: the shared worker starts afresh and says why on the page's console."""
     build.ensure_built()
-    with damaged_site(tmp_path, flip_at()) as url:
+    with damaged_site(tmp_path, flip_middle_byte) as url:
         site = Site(browser, url, shared_worker=True)
         warnings: list[str] = []
         site.page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
